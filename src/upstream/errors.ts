@@ -125,7 +125,8 @@ export function errorFromResponse(
   body: unknown,
   retryAfterSeconds?: number,
 ): UpstreamHttpError {
-  const ErrorClass = CLASS_BY_STATUS[status] ?? (status >= 500 ? InternalServerError : UpstreamHttpError);
+  const ErrorClass =
+    CLASS_BY_STATUS[status] ?? (status >= 500 ? InternalServerError : UpstreamHttpError);
   return new ErrorClass(status, detailsFromBody(body), retryAfterSeconds);
 }
 
@@ -140,7 +141,9 @@ function detailsFromBody(body: unknown): UpstreamErrorDetails {
   return details;
 }
 
-function isErrorBody(body: unknown): body is { error: Partial<Record<keyof WireErrorBody['error'], unknown>> } {
+function isErrorBody(
+  body: unknown,
+): body is { error: Partial<Record<keyof WireErrorBody['error'], unknown>> } {
   return (
     typeof body === 'object' &&
     body !== null &&

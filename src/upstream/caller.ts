@@ -1,0 +1,14 @@
+/**
+ * Who an upstream call is made for. The GraphQL layer builds one per incoming request; the
+ * client never reads credentials from anywhere else (no process-wide key, no global state).
+ */
+export interface Caller {
+  /** The Featurebase API key, sent as `Authorization: Bearer <apiKey>`. Never logged. */
+  apiKey: string;
+  /** Sent as `Featurebase-Version` (for example `2026-01-01.nova`). */
+  apiVersion: string;
+  /** The gateway's request id, sent as `X-Request-Id` for tracing. */
+  requestId: string;
+  /** Aborted when the caller goes away: the call (and any retry wait) stops at once. */
+  signal?: AbortSignal;
+}

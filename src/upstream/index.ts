@@ -1,0 +1,37 @@
+export type { Caller } from './caller.ts';
+export {
+  CLIENT_DEFAULTS,
+  createFeaturebaseClient,
+  type FeaturebaseClient,
+  type FeaturebaseClientOptions,
+} from './client.ts';
+export { decodeDeleted, decodeWebhook, decodeWebhookList } from './decode.ts';
+export * from './errors.ts';
+export { pathTemplate, WEBHOOKS_PATH, webhookPath } from './path.ts';
+export {
+  type AttemptObserver,
+  createRequestFunction,
+  createUpstreamAgent,
+  type HttpMethod,
+  type RateLimitInfo,
+  type RequestConfig,
+  type RequestFunction,
+  type UpstreamAgentOptions,
+  type UpstreamAttemptEvent,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from './request.ts';
+export {
+  backoffDelay,
+  decideRetry,
+  isIdempotent,
+  isRetryable,
+  isRetryableStatus,
+  type JitterMode,
+  parseRetryAfter,
+  type RetryDecision,
+  type RetryPolicy,
+  retryAfterSeconds,
+} from './retry.ts';
+export { WebhooksResource } from './webhooks.ts';
+export * from './wire.ts';
