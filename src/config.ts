@@ -1,0 +1,132 @@
+/**
+ * Configuration from environment variables: the only module that reads `process.env`.
+ * Every value is validated at start; a bad one stops the process with a message that names the
+ * variable (and never echoes a key).
+ */
+
+import { isSupportedApiVersion } from './credentials.ts';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+
+export interface GatewayConfig {
+  /** Where the gateway listens. Default `127.0.0.1`. */
+  host: string;
+  /** Default `4000`. */
+  port: number;
+  /** Upstream base URL (`/v2/...` is appended). Unset: `npm start` runs the embedded simulator. */
+  upstreamUrl: string | undefined;
+  /** `Featurebase-Version` sent when the caller sends none. Default `2026-01-01.nova`. */
+  defaultApiVersion: string;
+  /** Service key used only when a request carries no `Authorization` at all. Default: unset (off). */
+  fallbackApiKey: string | undefined;
+  /** Time allowed for one upstream attempt. Default `10000`. */
+  upstreamTimeoutMs: number;
+  /** Time allowed for one upstream call with all its retries. Default `2.5 × upstreamTimeoutMs`. */
+  upstreamTotalTimeoutMs: number;
+  /** Retries of a safe (GET, DELETE) upstream call. Default `2`. */
+  upstreamMaxRetries: number;
+  /** Default `info`. */
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const upstreamTimeoutMs = integer(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 1, 120_000);
+  return {
+    host: nonEmpty(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', 4000, 0, 65_535),
+    upstreamUrl: upstreamUrl(env),
+    defaultApiVersion: apiVersion(env),
+    fallbackApiKey: apiKey(env),
+    upstreamTimeoutMs,
+    upstreamTotalTimeoutMs: integer(
+      env,
+      'UPSTREAM_TOTAL_TIMEOUT_MS',
+      Math.round(upstreamTimeoutMs * 2.5),
+      1,
+      600_000,
+    ),
+    upstreamMaxRetries: integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 5),
+    logLevel: logLevel(env),
+  };
+}
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}".`);
+  }
+  return Number(raw);
+}
+
+function upstreamUrl(env: Env): string | undefined {
+  const raw = nonEmpty(env, 'FEATUREBASE_API_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(
+      'FEATUREBASE_API_URL must be an absolute URL, e.g. https://do.featurebase.app',
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError('FEATUREBASE_API_URL must use https (or http for a local simulator).');
+  }
+  // Credentials in the URL would be sent along with every caller's key, and logged by mistake.
+  if (url.username || url.password) {
+    throw new ConfigError('FEATUREBASE_API_URL must not contain a user name or password.');
+  }
+  if (url.search || url.hash) {
+    throw new ConfigError('FEATUREBASE_API_URL must not contain a query or fragment.');
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function apiVersion(env: Env): string {
+  const raw = nonEmpty(env, 'FEATUREBASE_API_VERSION');
+  if (raw === undefined) return '2026-01-01.nova';
+  if (!isSupportedApiVersion(raw)) {
+    throw new ConfigError(
+      `FEATUREBASE_API_VERSION must look like 2026-01-01.nova and be 2026-01-01.nova or newer, got "${raw}".`,
+    );
+  }
+  return raw;
+}
+
+function apiKey(env: Env): string | undefined {
+  const raw = nonEmpty(env, 'FEATUREBASE_API_KEY');
+  if (raw === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,4096}$/.test(raw)) {
+    throw new ConfigError('FEATUREBASE_API_KEY has characters that cannot go in an HTTP header.');
+  }
+  return raw;
+}
+
+function logLevel(env: Env): LogLevel {
+  const raw = nonEmpty(env, 'LOG_LEVEL') ?? 'info';
+  const level = LOG_LEVELS.find((candidate) => candidate === raw.toLowerCase());
+  if (!level)
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}".`);
+  return level;
+}

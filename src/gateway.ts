@@ -1,0 +1,117 @@
+/**
+ * Builds the gateway: a Yoga server over the Pothos schema, wired to an upstream client. It
+ * never listens (main.ts does), so tests drive it through `yoga.fetch` with no socket at all.
+ */
+
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { schema } from '../schema/index.ts';
+import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
+import { expectedErrorCode, maskError } from './graphql-errors.ts';
+import { requestIdOf, useRequestTracking } from './request-tracking.ts';
+
+export interface GatewayOptions extends ContextDependencies {
+  logger: Logger;
+  /** GraphiQL at `/graphql` for browsers; `false` turns it off. Default: on, with an example. */
+  graphiql?: false | { defaultHeaders?: Record<string, string> };
+}
+
+export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
+
+export const GRAPHQL_PATH = '/graphql';
+
+export const EXAMPLE_OPERATION = `# Your webhooks and their delivery health.
+# Send your Featurebase API key in the Headers tab: {"Authorization": "Bearer sk_..."}
+query Webhooks {
+  webhooks(first: 10) {
+    nodes {
+      id
+      name
+      url
+      status
+      topics
+      health {
+        consecutiveFailures
+        errorsSinceLastSuccess
+        lastSuccessAt
+        avgResponseTime
+      }
+      lastStatus {
+        code
+        message
+        timestamp
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+
+# Replaces a webhook's signing secret; the old one stops working at once.
+mutation RotateSecret($id: ID!) {
+  refreshWebhookSecret(id: $id) {
+    id
+    secret
+    updatedAt
+  }
+}
+`;
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const { logger } = options;
+  return createYoga<Record<string, unknown>, GatewayContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    healthCheckEndpoint: '/health',
+    landingPage: false,
+    graphiql:
+      options.graphiql === false
+        ? false
+        : {
+            title: 'Featurebase webhooks gateway',
+            defaultQuery: EXAMPLE_OPERATION,
+            headers: JSON.stringify(options.graphiql?.defaultHeaders ?? {}),
+          },
+    maskedErrors: { maskError },
+    logging: yogaLogger(logger),
+    plugins: [useRequestTracking(logger)],
+    context: ({ request }) => {
+      const requestId = requestIdOf(request);
+      return createContext(options, request, requestId, logger.child({ requestId }));
+    },
+  });
+}
+
+/**
+ * Yoga's own messages go to the same structured log. Yoga reports every error it masks at error
+ * level; an expected one (a refused key, a Featurebase 404) is not a fault of this service, so
+ * it is logged at info with its public code and no stack.
+ */
+function yogaLogger(logger: Logger) {
+  const log = logger.child({ component: 'yoga' });
+  return {
+    debug: (...args: unknown[]) => log.debug(describeArgs(args)),
+    info: (...args: unknown[]) => log.info(describeArgs(args)),
+    warn: (...args: unknown[]) => log.warn(describeArgs(args)),
+    error: (...args: unknown[]) => {
+      const described = describeArgs(args);
+      const code = described.err ? expectedErrorCode(described.err) : undefined;
+      if (code) log.info({ code, errorType: errorTypeOf(described.err) }, 'operation failed');
+      else log.error(described);
+    },
+  };
+}
+
+function errorTypeOf(error: unknown): string | undefined {
+  const original = error instanceof Error && 'originalError' in error ? error.originalError : error;
+  return original instanceof Error ? original.name : undefined;
+}
+
+/** Only strings and errors are kept: Yoga may pass request objects, which hold headers. */
+function describeArgs(args: unknown[]): { msg: string; err?: Error } {
+  const err = args.find((arg): arg is Error => arg instanceof Error);
+  const msg = args.filter((arg): arg is string => typeof arg === 'string').join(' ');
+  return err ? { msg, err } : { msg };
+}

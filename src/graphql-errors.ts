@@ -1,0 +1,177 @@
+/**
+ * The one place where failures become public GraphQL errors (Yoga's `maskError` hook).
+ *
+ * Expected failures get a stable `extensions.code` (design.md 1.4) and, when Featurebase gave
+ * them, `extensions.upstream` with its status/type/code/param. Anything else is masked as
+ * INTERNAL_SERVER_ERROR: no stack, no cause, no upstream body or headers, ever.
+ */
+
+import { GraphQLError, type GraphQLErrorExtensions } from 'graphql';
+import { type ErrorCode, GatewayError } from './errors.ts';
+import {
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  FeaturebaseError,
+  InternalServerError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  UnprocessableEntityError,
+  UpstreamConnectionError,
+  UpstreamHttpError,
+  UpstreamProtocolError,
+  UpstreamTimeoutError,
+} from './upstream/errors.ts';
+
+interface PublicError {
+  code: ErrorCode;
+  message: string;
+  extensions?: GraphQLErrorExtensions;
+}
+
+const UNEXPECTED: PublicError = { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' };
+
+/** Yoga `maskedErrors.maskError`: `error` is what the executor (or a plugin) produced. */
+export function maskError(error: unknown): Error {
+  const located = isGraphQLError(error) ? error : undefined;
+  // Errors graphql-js or Yoga made on purpose (syntax, validation, HTTP-level): already public.
+  if (located && isDeliberateGraphQLError(located)) return located;
+
+  const publicError = describe(located ? located.originalError : error);
+  return new GraphQLError(publicError.message, {
+    ...(located?.nodes ? { nodes: located.nodes } : {}),
+    ...(located?.path ? { path: located.path } : {}),
+    extensions: { ...publicError.extensions, code: publicError.code },
+  });
+}
+
+/**
+ * By name, not `instanceof`: graphql ships both a CommonJS and an ES module build, and an error
+ * made by one copy is not an instance of the other's class.
+ */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError';
+}
+
+function isDeliberateGraphQLError(error: GraphQLError): boolean {
+  let cause: unknown = error.originalError;
+  while (isGraphQLError(cause)) {
+    if (!cause.originalError) return true;
+    cause = cause.originalError;
+  }
+  return cause === undefined || cause === null;
+}
+
+/** The public code of an error the gateway expects (not a bug of its own), for logging. */
+export function expectedErrorCode(error: unknown): ErrorCode | undefined {
+  const original = isGraphQLError(error) ? error.originalError : error;
+  const { code } = describe(original);
+  return code === 'INTERNAL_SERVER_ERROR' ? undefined : code;
+}
+
+export function describe(error: unknown): PublicError {
+  if (error instanceof GatewayError) return { code: error.code, message: error.message };
+  if (error instanceof FeaturebaseError) return describeUpstream(error);
+  return UNEXPECTED;
+}
+
+function describeUpstream(error: FeaturebaseError): PublicError {
+  if (error instanceof InvalidArgumentError) {
+    return { code: 'BAD_USER_INPUT', message: error.message };
+  }
+  if (error instanceof UpstreamTimeoutError) {
+    return { code: 'UPSTREAM_TIMEOUT', message: error.message };
+  }
+  if (error instanceof UpstreamConnectionError) {
+    return { code: 'UPSTREAM_UNAVAILABLE', message: error.message };
+  }
+  if (error instanceof UpstreamProtocolError) {
+    return {
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: 'Featurebase sent an answer the gateway cannot use.',
+      extensions: { upstream: { status: error.status } },
+    };
+  }
+  if (error instanceof UpstreamHttpError) return describeHttp(error);
+  return UNEXPECTED;
+}
+
+function describeHttp(error: UpstreamHttpError): PublicError {
+  const extensions: GraphQLErrorExtensions = { upstream: upstreamExtension(error) };
+  const reason = safeUpstreamMessage(error.details.message);
+  const because = reason ? `: ${reason}` : '.';
+  if (error instanceof AuthenticationError) {
+    return {
+      code: 'UNAUTHENTICATED',
+      message: 'Featurebase did not accept the API key.',
+      extensions,
+    };
+  }
+  if (error instanceof PermissionDeniedError) {
+    return {
+      code: 'FORBIDDEN',
+      message: `Featurebase does not allow this API key to do that${because}`,
+      extensions,
+    };
+  }
+  if (error instanceof NotFoundError) {
+    return { code: 'NOT_FOUND', message: 'No webhook with this id.', extensions };
+  }
+  if (
+    error instanceof BadRequestError ||
+    error instanceof UnprocessableEntityError ||
+    error instanceof ConflictError
+  ) {
+    return {
+      code: 'BAD_USER_INPUT',
+      message: `Featurebase refused the request${because}`,
+      extensions,
+    };
+  }
+  if (error instanceof RateLimitError) {
+    if (error.retryAfterSeconds !== undefined) extensions['retryAfter'] = error.retryAfterSeconds;
+    return {
+      code: 'RATE_LIMITED',
+      message: 'Featurebase rate limit reached; try again later.',
+      extensions,
+    };
+  }
+  if (error instanceof InternalServerError) {
+    return {
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: `Featurebase is unavailable (it answered ${error.status}).`,
+      extensions,
+    };
+  }
+  // A status Featurebase does not document (a 418, say): its details mean nothing to a caller.
+  return { ...UNEXPECTED, extensions: { upstream: { status: error.status } } };
+}
+
+function upstreamExtension(error: UpstreamHttpError): Record<string, string | number> {
+  const upstream: Record<string, string | number> = { status: error.status };
+  const { type, code, param } = error.details;
+  if (type) upstream['type'] = clip(type, 64);
+  if (code) upstream['code'] = clip(code, 64);
+  if (param) upstream['param'] = clip(param, 64);
+  return upstream;
+}
+
+/**
+ * Featurebase's human message helps with 4xx (which field, which limit), but it is upstream
+ * text: keep it short, printable, and scrub anything shaped like a key or a secret.
+ */
+function safeUpstreamMessage(message: string | undefined): string | undefined {
+  if (!message) return undefined;
+  const scrubbed = message
+    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
+    .replace(/\b(whsec_|sk_)[\w-]*/gi, '[redacted]')
+    .replace(/\bBearer\s+\S+/gi, 'Bearer [redacted]')
+    .trim();
+  return scrubbed ? clip(scrubbed, 200) : undefined;
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

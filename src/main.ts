@@ -1,0 +1,111 @@
+/**
+ * `npm start`: the only module with side effects. Reads the configuration, starts the embedded
+ * Featurebase simulator when no upstream is configured, listens, and shuts down cleanly.
+ */
+
+import { createServer } from 'node:http';
+import { ConfigError, type GatewayConfig, loadConfig } from './config.ts';
+import { createGateway, GRAPHQL_PATH } from './gateway.ts';
+import { createLogger } from './logger.ts';
+import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
+import { createFeaturebaseClient, createUpstreamAgent } from './upstream/index.ts';
+
+/** How long in-flight requests may take to finish after SIGTERM. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+
+  const simulator = config.upstreamUrl
+    ? undefined
+    : await startSimulator({ host: '127.0.0.1', port: 0 });
+  const upstreamUrl = config.upstreamUrl ?? simulator?.url;
+  if (!upstreamUrl) throw new Error('unreachable: no upstream');
+
+  const agent = createUpstreamAgent();
+  const client = createFeaturebaseClient({
+    baseUrl: upstreamUrl,
+    dispatcher: agent,
+    timeoutMs: config.upstreamTimeoutMs,
+    totalTimeoutMs: config.upstreamTotalTimeoutMs,
+    maxRetries: config.upstreamMaxRetries,
+    onAttempt: (event) => logger.debug({ upstream: event }, 'upstream attempt'),
+  });
+  const gateway = createGateway({
+    client,
+    logger,
+    credentialDefaults: {
+      apiVersion: config.defaultApiVersion,
+      fallbackApiKey: config.fallbackApiKey,
+    },
+    graphiql: simulator ? { defaultHeaders: { Authorization: `Bearer ${DEMO_API_KEY}` } } : {},
+  });
+
+  const server = createServer(gateway);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${GRAPHQL_PATH}`;
+  logger.info(
+    { endpoint, upstream: simulator ? 'embedded simulator' : upstreamUrl },
+    'gateway listening',
+  );
+  process.stderr.write(banner(endpoint, simulator ? simulator.url : undefined));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    server.close(async () => {
+      await agent.close();
+      await simulator?.close();
+      clearTimeout(force);
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** For people, on stderr, so stdout stays pure JSON logs. */
+function banner(endpoint: string, simulatorUrl: string | undefined): string {
+  const lines = [``, `Featurebase webhooks gateway: ${endpoint}  (GraphiQL: open it in a browser)`];
+  if (simulatorUrl) {
+    const id = SEED_WEBHOOK_IDS[0];
+    const body = JSON.stringify({
+      query: `mutation { refreshWebhookSecret(id: "${id}") { id secret updatedAt } }`,
+    });
+    lines.push(
+      `Upstream: the embedded Featurebase simulator at ${simulatorUrl} (in memory, seeded with sample webhooks).`,
+      `Demo API key: ${DEMO_API_KEY}`,
+      ``,
+      `Try it (rotates the signing secret of a sample webhook):`,
+      `  curl -s ${endpoint} -H 'Content-Type: application/json' -H 'Authorization: Bearer ${DEMO_API_KEY}' -d '${body}'`,
+    );
+  }
+  lines.push('', '');
+  return lines.join('\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `Failed to start: ${error instanceof Error ? error.message : 'unknown error'}\n`,
+  );
+  process.exit(1);
+});

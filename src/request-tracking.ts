@@ -1,0 +1,67 @@
+/**
+ * Per-request bookkeeping at the HTTP edge: a request id (the caller's `X-Request-Id` when it
+ * is safe to reuse, else a new one) that is sent upstream, logged, and echoed back; one access
+ * log line per request; and `Cache-Control: no-store` on every answer, since any GraphQL
+ * response may carry a webhook secret.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
+
+/** Short printable ids only: the value goes into logs and an upstream header. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+interface Tracked {
+  id: string;
+  startedAt: number;
+  operationName?: string;
+}
+
+const tracked = new WeakMap<Request, Tracked>();
+
+export function requestIdOf(request: Request): string {
+  return track(request).id;
+}
+
+function track(request: Request): Tracked {
+  let entry = tracked.get(request);
+  if (!entry) {
+    const incoming = request.headers.get('x-request-id');
+    entry = {
+      id: incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID(),
+      startedAt: performance.now(),
+    };
+    tracked.set(request, entry);
+  }
+  return entry;
+}
+
+export function useRequestTracking(log: Logger): Plugin {
+  return {
+    onRequest({ request }) {
+      track(request);
+    },
+    onParams({ request, params }) {
+      if (typeof params.operationName === 'string') {
+        track(request).operationName = params.operationName.slice(0, 100);
+      }
+    },
+    onResponse({ request, response }) {
+      const entry = track(request);
+      response.headers.set('x-request-id', entry.id);
+      response.headers.set('cache-control', 'no-store');
+      log.info(
+        {
+          requestId: entry.id,
+          method: request.method,
+          path: new URL(request.url).pathname,
+          operationName: entry.operationName,
+          status: response.status,
+          durationMs: Math.round((performance.now() - entry.startedAt) * 10) / 10,
+        },
+        'request',
+      );
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * What the schema can do with webhooks, for one GraphQL request: the caller's credentials are
+ * checked here (once, before any call), reads go through a per-request DataLoader, and
+ * mutation results prime it so a later selection in the same operation costs no extra call.
+ *
+ * The loader's memo lives only as long as the request; it is the only place a webhook (and so
+ * its secret) is held, and it is never shared between callers.
+ */
+
+import DataLoader from 'dataloader';
+import type { CredentialsResult } from './credentials.ts';
+import type { Caller } from './upstream/caller.ts';
+import type { FeaturebaseClient } from './upstream/client.ts';
+import { NotFoundError } from './upstream/errors.ts';
+import { webhookPath } from './upstream/path.ts';
+import type { WireDeletedWebhook, WireWebhook } from './upstream/wire.ts';
+import {
+  type CreateWebhookInput,
+  toCreateParams,
+  toUpdateParams,
+  type UpdateWebhookInput,
+} from './webhook-input.ts';
+import { type PageRequest, planPage, toPage, type WebhookPage } from './webhook-pages.ts';
+
+export interface WebhookOperationsOptions {
+  client: FeaturebaseClient;
+  credentials: CredentialsResult;
+  requestId: string;
+  /** Aborted when the client goes away: in-flight upstream calls stop with it. */
+  signal?: AbortSignal | undefined;
+}
+
+export class WebhookOperations {
+  readonly #client: FeaturebaseClient;
+  readonly #credentials: CredentialsResult;
+  readonly #requestId: string;
+  readonly #signal: AbortSignal | undefined;
+  readonly #byId: DataLoader<string, WireWebhook | null>;
+
+  constructor(options: WebhookOperationsOptions) {
+    this.#client = options.client;
+    this.#credentials = options.credentials;
+    this.#requestId = options.requestId;
+    this.#signal = options.signal;
+    // No batch endpoint exists, so a "batch" is one retrieve per distinct id; what the loader
+    // buys is deduplication of repeated ids within one operation.
+    this.#byId = new DataLoader((ids) => Promise.all(ids.map((id) => this.#retrieveOrNull(id))), {
+      cacheKeyFn: normalizeId,
+    });
+  }
+
+  /** The webhook, or null when Featurebase has none with this id. */
+  get(id: string): Promise<WireWebhook | null> {
+    const key = checkedId(id);
+    this.#caller();
+    return this.#byId.load(key);
+  }
+
+  async list(request: PageRequest): Promise<WebhookPage> {
+    const { first, resume, query } = planPage(request);
+    const list = await this.#client.webhooks.list(query, this.#caller());
+    for (const webhook of list.data) this.#remember(webhook);
+    return toPage(first, resume, list);
+  }
+
+  async create(input: CreateWebhookInput): Promise<WireWebhook> {
+    const params = toCreateParams(input);
+    return this.#remember(await this.#client.webhooks.create(params, this.#caller()));
+  }
+
+  async update(id: string, input: UpdateWebhookInput): Promise<WireWebhook> {
+    const key = checkedId(id);
+    const params = toUpdateParams(input);
+    return this.#remember(await this.#client.webhooks.update(key, params, this.#caller()));
+  }
+
+  async delete(id: string): Promise<WireDeletedWebhook> {
+    const key = checkedId(id);
+    const deleted = await this.#client.webhooks.delete(key, this.#caller());
+    this.#byId.clear(key).prime(key, null);
+    return deleted;
+  }
+
+  async refreshSecret(id: string): Promise<WireWebhook> {
+    const key = checkedId(id);
+    return this.#remember(await this.#client.webhooks.refreshSecret(key, this.#caller()));
+  }
+
+  async #retrieveOrNull(id: string): Promise<WireWebhook | null> {
+    try {
+      return await this.#client.webhooks.retrieve(id, this.#caller());
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+
+  /** The newest copy wins: a rotated secret must replace the old one in this request's memo. */
+  #remember(webhook: WireWebhook): WireWebhook {
+    const key = normalizeId(webhook.id);
+    this.#byId.clear(key).prime(key, webhook);
+    return webhook;
+  }
+
+  #caller(): Caller {
+    if (!this.#credentials.ok) throw this.#credentials.error;
+    const caller: Caller = { ...this.#credentials.credentials, requestId: this.#requestId };
+    if (this.#signal) caller.signal = this.#signal;
+    return caller;
+  }
+}
+
+/** ObjectIds are case-insensitive hex; one spelling keeps the loader from fetching twice. */
+function normalizeId(id: string): string {
+  return id.toLowerCase();
+}
+
+/** Refuses a malformed id before anything else happens (the client checks again). */
+function checkedId(id: string): string {
+  webhookPath(id);
+  return normalizeId(id);
+}

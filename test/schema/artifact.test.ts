@@ -1,0 +1,24 @@
+/**
+ * `schema/schema.graphql` is generated from the code and committed: it must never be stale.
+ */
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { schema } from '../../schema/index.ts';
+import { printSortedSchema } from '../../schema/print.ts';
+import { WEBHOOK_TOPICS } from '../../src/upstream/wire.ts';
+
+describe('schema artifact', () => {
+  it('matches the schema built from the code (run `npm run codegen` and commit if not)', () => {
+    const committed = readFileSync(new URL('../../schema/schema.graphql', import.meta.url), 'utf8');
+    expect(printSortedSchema(schema)).toBe(committed);
+  });
+
+  it('has every Featurebase topic, plus UNKNOWN', () => {
+    const topic = schema.getType('WebhookTopic');
+    const values =
+      topic && 'getValues' in topic ? topic.getValues().map((value) => value.value) : [];
+    expect(values).toHaveLength(29);
+    expect(values).toEqual([...WEBHOOK_TOPICS, 'UNKNOWN']);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * A gateway under test: the real simulator on a loopback port 0, the real upstream client with a
+ * real undici Agent, and the Yoga app driven through `yoga.fetch` (no gateway socket needed).
+ * Logs are captured in memory, at debug level, so tests can check what was (not) written.
+ */
+
+import { Writable } from 'node:stream';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { type DocumentNode, print } from 'graphql';
+import type { Agent } from 'undici';
+import { createGateway, type Gateway } from '../../src/gateway.ts';
+import { createLogger } from '../../src/logger.ts';
+import {
+  DEMO_API_KEY,
+  type FeaturebaseSimulator,
+  type StartSimulatorOptions,
+  startSimulator,
+} from '../../src/simulator/index.ts';
+import {
+  createFeaturebaseClient,
+  createUpstreamAgent,
+  type FeaturebaseClientOptions,
+} from '../../src/upstream/index.ts';
+
+export const API_KEY = DEMO_API_KEY;
+
+export interface GraphQLResponse<TData> {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: TData | null;
+    errors?: {
+      message: string;
+      path?: (string | number)[];
+      extensions?: Record<string, unknown> & { code?: string };
+    }[];
+  };
+  /** The raw response text, for leak checks. */
+  text: string;
+}
+
+export interface TestGatewayOptions {
+  simulator?: StartSimulatorOptions;
+  client?: Partial<Omit<FeaturebaseClientOptions, 'baseUrl' | 'dispatcher'>>;
+  fallbackApiKey?: string;
+  defaultApiVersion?: string;
+}
+
+export interface TestGateway {
+  gateway: Gateway;
+  simulator: FeaturebaseSimulator;
+  upstreamUrl: string;
+  /** Everything the gateway logged, one JSON line per entry. */
+  logs(): string;
+  /** Sends a GraphQL operation with the demo key (override or remove headers with `headers`). */
+  graphql<TData = Record<string, unknown>, TVariables = Record<string, unknown>>(
+    document: string | DocumentNode | TypedDocumentNode<TData, TVariables>,
+    variables?: TVariables,
+    headers?: Record<string, string | null>,
+  ): Promise<GraphQLResponse<TData>>;
+  close(): Promise<void>;
+}
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  const running = await startSimulator({ host: '127.0.0.1', port: 0, ...options.simulator });
+  const agent: Agent = createUpstreamAgent();
+  const captured: string[] = [];
+  const logger = createLogger(
+    'debug',
+    new Writable({
+      write(chunk, _encoding, done) {
+        captured.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  const client = createFeaturebaseClient({
+    baseUrl: running.url,
+    dispatcher: agent,
+    timeoutMs: 2000,
+    onAttempt: (event) => logger.debug({ upstream: event }, 'upstream attempt'),
+    ...options.client,
+  });
+  const gateway = createGateway({
+    client,
+    logger,
+    credentialDefaults: {
+      apiVersion: options.defaultApiVersion ?? '2026-01-01.nova',
+      fallbackApiKey: options.fallbackApiKey,
+    },
+  });
+
+  return {
+    gateway,
+    simulator: running.simulator,
+    upstreamUrl: running.url,
+    logs: () => captured.join(''),
+    async graphql(document, variables, headers = {}) {
+      const requestHeaders: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+        authorization: `Bearer ${API_KEY}`,
+      };
+      for (const [name, value] of Object.entries(headers)) {
+        if (value === null) delete requestHeaders[name.toLowerCase()];
+        else requestHeaders[name.toLowerCase()] = value;
+      }
+      const query = typeof document === 'string' ? document : print(document);
+      const response = await gateway.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: requestHeaders,
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
+    },
+    async close() {
+      await agent.close();
+      await running.close();
+    },
+  };
+}
+
+/** The `extensions.code` of every error, in order. */
+export function errorCodes(response: GraphQLResponse<unknown>): (string | undefined)[] {
+  return (response.body.errors ?? []).map((error) => error.extensions?.code);
+}
