@@ -3,7 +3,9 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { generate } from '@graphql-codegen/cli';
 import { describe, expect, it } from 'vitest';
+import codegenConfig from '../../codegen.ts';
 import { schema } from '../../schema/index.ts';
 import { printSortedSchema } from '../../schema/print.ts';
 import { WEBHOOK_TOPICS } from '../../src/upstream/wire.ts';
@@ -20,5 +22,18 @@ describe('schema artifact', () => {
       topic && 'getValues' in topic ? topic.getValues().map((value) => value.value) : [];
     expect(values).toHaveLength(29);
     expect(values).toEqual([...WEBHOOK_TOPICS, 'UNKNOWN']);
+  });
+
+  it('has typed documents that match the example operations (run `npm run codegen` if not)', async () => {
+    const [output] = await generate(
+      { ...codegenConfig, cwd: new URL('../../', import.meta.url).pathname, silent: true },
+      false,
+    );
+    const committed = readFileSync(
+      new URL('../../schema/generated/operations.ts', import.meta.url),
+      'utf8',
+    );
+    expect(output?.filename).toBe('schema/generated/operations.ts');
+    expect(output?.content).toBe(committed);
   });
 });

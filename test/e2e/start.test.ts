@@ -1,0 +1,121 @@
+/**
+ * The real processes, as a newcomer runs them: `npm start` on the embedded simulator (and its
+ * printed curl example), and the gateway pointed at a separately started `npm run simulator`.
+ * Both listen on port 0 here, so the test never collides with anything else on the machine.
+ */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../../', import.meta.url);
+const running: ChildProcess[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((child) => stop(child)));
+});
+
+function launch(script: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  return child;
+}
+
+/** Resolves with the first match of `pattern` in the stream's text. */
+async function waitFor(
+  stream: NodeJS.ReadableStream | null,
+  pattern: RegExp,
+): Promise<RegExpMatchArray> {
+  if (!stream) throw new Error('no stream');
+  let text = '';
+  for await (const chunk of stream) {
+    text += String(chunk);
+    const match = text.match(pattern);
+    if (match) return match;
+  }
+  throw new Error(`stream ended without ${pattern}: ${text}`);
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const [code] = await exited;
+  return code as number | null;
+}
+
+/** Runs the curl line the banner printed, by reading its URL, headers and body. */
+async function runPrintedCurl(curl: string): Promise<unknown> {
+  const url = curl.match(/curl -s (\S+)/)?.[1];
+  const headers = [...curl.matchAll(/-H '([^:]+): ([^']+)'/g)].map(([, name, value]) => [
+    name,
+    value,
+  ]);
+  const body = curl.match(/-d '(.+)'$/)?.[1];
+  if (!url || !body) throw new Error(`not a curl line: ${curl}`);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: Object.fromEntries(headers as [string, string][]),
+    body,
+  });
+  return response.json();
+}
+
+describe('npm start', () => {
+  it('serves GraphQL on the embedded simulator, and the printed curl rotates a secret', async () => {
+    const gateway = launch('src/main.ts', { PORT: '0', LOG_LEVEL: 'warn' });
+    const [curl] = await waitFor(gateway.stderr, /curl -s .+\n/);
+    const first = await runPrintedCurl(curl.trim());
+    const second = await runPrintedCurl(curl.trim());
+    const secretOf = (result: unknown) =>
+      (result as { data: { refreshWebhookSecret: { secret: string } } }).data.refreshWebhookSecret
+        .secret;
+    expect(secretOf(first)).toMatch(/^whsec_/);
+    expect(secretOf(second)).toMatch(/^whsec_/);
+    expect(secretOf(second)).not.toBe(secretOf(first));
+    expect(await stop(gateway)).toBe(0);
+  });
+
+  it('works against a separately started `npm run simulator` through FEATUREBASE_API_URL', async () => {
+    const simulator = launch('src/simulator/main.ts', { PORT: '0' });
+    const [, upstreamUrl, apiKey] = await waitFor(
+      simulator.stdout,
+      /on (http:\/\/127\.0\.0\.1:\d+) \(demo API key: (\S+)\)/,
+    );
+    const gateway = launch('src/main.ts', {
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      FEATUREBASE_API_URL: upstreamUrl ?? '',
+    });
+    const [, endpoint] = await waitFor(gateway.stderr, /gateway: (http:\/\/\S+\/graphql)/);
+    const response = await fetch(endpoint ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      body: JSON.stringify({
+        query: '{ webhooks(first: 2) { nodes { id name } pageInfo { hasNextPage } } }',
+      }),
+    });
+    expect(await response.json()).toMatchObject({
+      data: {
+        webhooks: {
+          nodes: [{ name: 'Production Webhook' }, { name: 'Support inbox sync' }],
+          pageInfo: { hasNextPage: true },
+        },
+      },
+    });
+    expect(await stop(gateway)).toBe(0);
+    expect(await stop(simulator)).toBe(0);
+  });
+
+  it('stops with a message naming the variable when the configuration is bad', async () => {
+    const gateway = launch('src/main.ts', { PORT: '0', UPSTREAM_TIMEOUT_MS: 'soon' });
+    const [message] = await waitFor(gateway.stderr, /Configuration error: .+/);
+    expect(message).toContain('UPSTREAM_TIMEOUT_MS');
+    const [code] = await once(gateway, 'exit');
+    expect(code).toBe(1);
+  });
+});
