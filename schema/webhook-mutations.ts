@@ -4,7 +4,7 @@
  */
 
 import { builder } from './builder.ts';
-import { WebhookRef } from './webhook.ts';
+import { WebhookRef, webhookIdArgs } from './webhook.ts';
 import { SettableWebhookStatusEnum, WebhookTopicEnum } from './webhook-enums.ts';
 
 const HeaderInput = builder.inputType('WebhookHeaderInput', {
@@ -80,16 +80,13 @@ builder.mutationFields((t) => ({
   }),
   updateWebhook: t.field({
     type: WebhookRef,
-    args: {
-      id: t.arg.id({ required: true, description: '24 hexadecimal characters.' }),
-      input: t.arg({ type: UpdateWebhookInput, required: true }),
-    },
+    args: { ...webhookIdArgs, input: t.arg({ type: UpdateWebhookInput, required: true }) },
     resolve: (_root, args, context) => context.webhooks.update(args.id, args.input),
   }),
   deleteWebhook: t.field({
     type: DeletedWebhookRef,
     description: 'Deletes a webhook for good.',
-    args: { id: t.arg.id({ required: true, description: '24 hexadecimal characters.' }) },
+    args: webhookIdArgs,
     resolve: (_root, args, context) => context.webhooks.delete(args.id),
   }),
   refreshWebhookSecret: t.field({
@@ -97,7 +94,7 @@ builder.mutationFields((t) => ({
     description:
       'Replaces the signing secret. The old secret stops working at once (no overlap): update ' +
       'your receiver with the `secret` of the result. Never retried by the gateway once sent.',
-    args: { id: t.arg.id({ required: true, description: '24 hexadecimal characters.' }) },
+    args: webhookIdArgs,
     resolve: (_root, args, context) => context.webhooks.refreshSecret(args.id),
   }),
 }));

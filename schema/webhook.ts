@@ -241,12 +241,17 @@ WebhookConnectionRef.implement({
   }),
 });
 
+/** The `id` argument of every field that names one webhook. */
+export const webhookIdArgs = builder.args((t) => ({
+  id: t.id({ required: true, description: '24 hexadecimal characters.' }),
+}));
+
 builder.queryFields((t) => ({
   webhook: t.field({
     type: WebhookRef,
     nullable: true,
     description: 'One webhook by id; null when it does not exist.',
-    args: { id: t.arg.id({ required: true, description: '24 hexadecimal characters.' }) },
+    args: webhookIdArgs,
     resolve: (_root, args, context) => context.webhooks.get(args.id),
   }),
   webhooks: t.field({

@@ -2,15 +2,13 @@
  * Logs at debug level never hold an API key or a webhook secret, even on failures.
  */
 
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CreateWebhookDocument,
   RotateWebhookSecretDocument,
 } from '../../schema/generated/operations.ts';
-import { createLogger } from '../../src/logger.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
-import { API_KEY, startTestGateway } from '../support/gateway.ts';
+import { API_KEY, captureLogger, startTestGateway } from '../support/gateway.ts';
 
 const harness = await startTestGateway({ client: { retryBaseDelayMs: 1, retryMaxDelayMs: 2 } });
 afterAll(() => harness.close());
@@ -58,16 +56,7 @@ describe('logs', () => {
   });
 
   it('redacts secret-bearing fields and text even if a log call passes them by mistake', () => {
-    const lines: string[] = [];
-    const logger = createLogger(
-      'debug',
-      new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    );
+    const { logger, captured: lines } = captureLogger();
     logger.debug(
       {
         webhook: { secret: 'whsec_oops', requestConfig: { headers: { a: 'b' } } },

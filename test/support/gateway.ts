@@ -64,16 +64,7 @@ export interface TestGateway {
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const running = await startSimulator({ host: '127.0.0.1', port: 0, ...options.simulator });
   const agent: Agent = createUpstreamAgent();
-  const captured: string[] = [];
-  const logger = createLogger(
-    'debug',
-    new Writable({
-      write(chunk, _encoding, done) {
-        captured.push(String(chunk));
-        done();
-      },
-    }),
-  );
+  const { logger, captured } = captureLogger();
   const client = createFeaturebaseClient({
     baseUrl: running.url,
     dispatcher: agent,
@@ -119,6 +110,21 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       await running.close();
     },
   };
+}
+
+/** A debug-level logger that writes into memory, for checks of what was (not) logged. */
+export function captureLogger() {
+  const captured: string[] = [];
+  const logger = createLogger(
+    'debug',
+    new Writable({
+      write(chunk, _encoding, done) {
+        captured.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  return { logger, captured };
 }
 
 /** The `extensions.code` of every error, in order. */
