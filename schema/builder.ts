@@ -1,10 +1,12 @@
 /**
  * The Pothos builder: set-up only, it defines no types (each domain file does, and `index.ts`
- * imports them all). Fields are non-null unless a file says otherwise, so that every nullable
+ * imports them all). The schema is an Apollo Federation v2 subgraph. Fields are non-null unless a file says otherwise, so that every nullable
  * position in the schema is a deliberate choice.
  */
 
 import SchemaBuilder from '@pothos/core';
+import DirectivePlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import type { GatewayContext } from '../src/context.ts';
 
 export const builder = new SchemaBuilder<{
@@ -16,5 +18,7 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: string; Output: string };
   };
 }>({
+  // Federation after the directives plugin, as its docs ask: it builds on its directives.
+  plugins: [DirectivePlugin, FederationPlugin],
   defaultFieldNullability: false,
 });

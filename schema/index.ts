@@ -9,4 +9,11 @@ import './webhook-enums.ts';
 import './webhook.ts';
 import './webhook-mutations.ts';
 
-export const schema = builder.toSchema({ sortSchema: false });
+/**
+ * A Federation v2 subgraph: `_service { sdl }`, `_entities`, and `Webhook @key(fields: "id")`.
+ * Served as is to direct clients too; the federation fields cost nothing unless asked for.
+ */
+export const schema = builder.toSubGraphSchema({
+  linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+  federationDirectives: ['@key'],
+});

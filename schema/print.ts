@@ -1,7 +1,11 @@
-/** The SDL as committed in `schema/schema.graphql`: sorted, so diffs show only real changes. */
+/**
+ * The SDL as committed in `schema/schema.graphql`: the subgraph SDL a router composes (the same
+ * text `_service { sdl }` answers), sorted so that diffs show only real changes.
+ */
 
-import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { printSubgraphSchema } from '@apollo/subgraph';
+import { type GraphQLSchema, lexicographicSortSchema } from 'graphql';
 
 export function printSortedSchema(schema: GraphQLSchema): string {
-  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+  return `${printSubgraphSchema(lexicographicSortSchema(schema))}\n`;
 }

@@ -105,6 +105,14 @@ WebhookRef.implement({
   }),
 });
 
+// Other subgraphs reference a webhook by id. References go through the per-request loader, which
+// turns a batch of them into one list call (see WebhookOperations.get).
+builder.asEntity(WebhookRef, {
+  key: builder.selection<{ id: string }>('id'),
+  // Async on purpose: a bad representation must fail alone, not the whole `_entities` batch.
+  resolveReference: async (reference, context) => context.webhooks.getReference(reference.id),
+});
+
 RequestConfigRef.implement({
   description: 'How Featurebase sends each delivery.',
   fields: (t) => ({

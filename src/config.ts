@@ -36,6 +36,11 @@ export interface GatewayConfig {
   upstreamMaxRetries: number;
   /** Default `info`. */
   logLevel: LogLevel;
+  /**
+   * Schema introspection for clients. Default `true`: tooling needs it, and the schema mirrors a
+   * public API. `false` for deployments that only serve a router (`_service` keeps working).
+   */
+  introspection: boolean;
 }
 
 export class ConfigError extends Error {
@@ -62,7 +67,16 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     ),
     upstreamMaxRetries: integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 5),
     logLevel: logLevel(env),
+    introspection: boolean(env, 'GRAPHQL_INTROSPECTION', true),
   };
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}".`);
 }
 
 function nonEmpty(env: Env, name: string): string | undefined {

@@ -3,6 +3,8 @@
  * never listens (main.ts does), so tests drive it through `yoga.fetch` with no socket at all.
  */
 
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../schema/index.ts';
@@ -14,6 +16,8 @@ export interface GatewayOptions extends ContextDependencies {
   logger: Logger;
   /** GraphiQL at `/graphql` for browsers; `false` turns it off. Default: on, with an example. */
   graphiql?: false | { defaultHeaders?: Record<string, string> };
+  /** `__schema`/`__type` for clients. Default `true`; `_service { sdl }` works either way. */
+  introspection?: boolean;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -76,7 +80,12 @@ export function createGateway(options: GatewayOptions): Gateway {
           },
     maskedErrors: { maskError },
     logging: yogaLogger(logger),
-    plugins: [useRequestTracking(logger)],
+    plugins: [
+      useRequestTracking(logger),
+      // "Did you mean …?" would rebuild the schema for anyone, introspection or not.
+      blockFieldSuggestionsPlugin(),
+      ...(options.introspection === false ? [useDisableIntrospection()] : []),
+    ],
     context: ({ request }) => {
       const requestId = requestIdOf(request);
       return createContext(options, request, requestId, logger.child({ requestId }));

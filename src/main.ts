@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       fallbackApiKey: config.fallbackApiKey,
     },
     graphiql: simulator ? { defaultHeaders: { Authorization: `Bearer ${DEMO_API_KEY}` } } : {},
+    introspection: config.introspection,
   });
 
   const server = createServer(gateway);

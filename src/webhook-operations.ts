@@ -1,7 +1,8 @@
 /**
  * What the schema can do with webhooks, for one GraphQL request: the caller's credentials are
- * checked here (once, before any call), reads go through a per-request DataLoader, and
- * mutation results prime it so a later selection in the same operation costs no extra call.
+ * checked here (once, before any call), reads (and federation references) go through a
+ * per-request DataLoader, and list and mutation results prime it so a later selection in the
+ * same operation costs no extra call.
  *
  * The loader's memo lives only as long as the request; it is the only place a webhook (and so
  * its secret) is held, and it is never shared between callers.
@@ -9,11 +10,12 @@
 
 import DataLoader from 'dataloader';
 import type { CredentialsResult } from './credentials.ts';
+import { BadUserInputError } from './errors.ts';
 import type { Caller } from './upstream/caller.ts';
 import type { FeaturebaseClient } from './upstream/client.ts';
 import { NotFoundError } from './upstream/errors.ts';
 import { webhookPath } from './upstream/path.ts';
-import type { WireDeletedWebhook, WireWebhook } from './upstream/wire.ts';
+import { LIMITS, type WireDeletedWebhook, type WireWebhook, type WireWebhookList } from './upstream/wire.ts';
 import {
   type CreateWebhookInput,
   toCreateParams,
@@ -42,11 +44,7 @@ export class WebhookOperations {
     this.#credentials = options.credentials;
     this.#requestId = options.requestId;
     this.#signal = options.signal;
-    // No batch endpoint exists, so a "batch" is one retrieve per distinct id; what the loader
-    // buys is deduplication of repeated ids within one operation.
-    this.#byId = new DataLoader((ids) => Promise.all(ids.map((id) => this.#retrieveOrNull(id))), {
-      cacheKeyFn: normalizeId,
-    });
+    this.#byId = new DataLoader((ids) => this.#loadBatch(ids), { cacheKeyFn: normalizeId });
   }
 
   /** The webhook, or null when Featurebase has none with this id. */
@@ -54,6 +52,14 @@ export class WebhookOperations {
     const key = checkedId(id);
     this.#caller();
     return this.#byId.load(key);
+  }
+
+  /** A federation reference (`{ __typename: "Webhook", id }`) from a router: `id` is untrusted. */
+  getReference(id: unknown): Promise<WireWebhook | null> {
+    if (typeof id !== 'string') {
+      throw new BadUserInputError('A Webhook reference needs an id of 24 hexadecimal characters.', 'id');
+    }
+    return this.get(id);
   }
 
   async list(request: PageRequest): Promise<WebhookPage> {
@@ -86,6 +92,33 @@ export class WebhookOperations {
     return this.#remember(await this.#client.webhooks.refreshSecret(key, this.#caller()));
   }
 
+  /**
+   * Featurebase has no batch get, but a workspace holds few webhooks (10 by default) and one list
+   * page holds up to 100: so one id costs one retrieve, and several cost one list call, plus a
+   * retrieve for each id that page did not hold when the workspace has more than a page. An id
+   * absent from a complete list does not exist: null, without another call.
+   */
+  async #loadBatch(ids: readonly string[]): Promise<(WireWebhook | null | Error)[]> {
+    if (ids.length === 1) return [await this.#retrieveOrNull(ids[0] ?? '').catch(asError)];
+    let page: WireWebhookList;
+    try {
+      page = await this.#client.webhooks.list({ limit: LIMITS.listLimitMax }, this.#caller());
+    } catch (error) {
+      return ids.map(() => asError(error));
+    }
+    const listed = new Map(page.data.map((webhook) => [normalizeId(webhook.id), webhook]));
+    // The rest of the page is as fresh as the ids asked for: later loads need no call.
+    for (const [id, webhook] of listed) this.#byId.prime(id, webhook);
+    const complete = page.nextCursor === null;
+    return Promise.all(
+      ids.map((id) => {
+        const webhook = listed.get(id);
+        if (webhook) return webhook;
+        return complete ? null : this.#retrieveOrNull(id).catch(asError);
+      }),
+    );
+  }
+
   async #retrieveOrNull(id: string): Promise<WireWebhook | null> {
     try {
       return await this.#client.webhooks.retrieve(id, this.#caller());
@@ -108,6 +141,11 @@ export class WebhookOperations {
     if (this.#signal) caller.signal = this.#signal;
     return caller;
   }
+}
+
+/** DataLoader takes an Error in the result array as that key's failure. */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error('non-error thrown');
 }
 
 /** ObjectIds are case-insensitive hex; one spelling keeps the loader from fetching twice. */

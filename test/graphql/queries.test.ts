@@ -96,17 +96,27 @@ describe('Query.webhook', () => {
         a: webhook(id: "${firstId}") { id name }
         b: webhook(id: "${firstId}") { id secret }
         c: webhook(id: "${firstId.toUpperCase()}") { id }
-        d: webhook(id: "${secondId}") { id }
       }`,
     );
     expect(response.body.errors).toBeUndefined();
-    expect(response.body.data).toMatchObject({
-      a: { id: firstId },
-      b: { id: firstId },
-      c: { id: firstId },
-      d: { id: secondId },
-    });
-    expect(retrievals()).toBe(2);
+    expect(response.body.data).toMatchObject({ a: { id: firstId }, b: { id: firstId }, c: { id: firstId } });
+    expect(retrievals()).toBe(1);
+    expect(upstreamCalls()).toBe(1);
+  });
+
+  it('reads several different ids with one list call instead of one retrieve each', async () => {
+    const response = await harness.graphql(
+      `query {
+        a: webhook(id: "${firstId}") { id }
+        b: webhook(id: "${secondId}") { id }
+        c: webhook(id: "${'f'.repeat(24)}") { id }
+      }`,
+    );
+    expect(response.body).toEqual({ data: { a: { id: firstId }, b: { id: secondId }, c: null } });
+    expect(harness.simulator.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'GET /v2/webhooks',
+    ]);
+    expect(harness.simulator.requests[0]?.query).toEqual({ limit: '100' });
   });
 
   it('does not share the memo between requests', async () => {

@@ -44,6 +44,7 @@ export interface TestGatewayOptions {
   client?: Partial<Omit<FeaturebaseClientOptions, 'baseUrl' | 'dispatcher'>>;
   fallbackApiKey?: string;
   defaultApiVersion?: string;
+  introspection?: boolean;
 }
 
 export interface TestGateway {
@@ -79,6 +80,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       apiVersion: options.defaultApiVersion ?? '2026-01-01.nova',
       fallbackApiKey: options.fallbackApiKey,
     },
+    ...(options.introspection === undefined ? {} : { introspection: options.introspection }),
   });
 
   return {
