@@ -99,7 +99,11 @@ describe('Query.webhook', () => {
       }`,
     );
     expect(response.body.errors).toBeUndefined();
-    expect(response.body.data).toMatchObject({ a: { id: firstId }, b: { id: firstId }, c: { id: firstId } });
+    expect(response.body.data).toMatchObject({
+      a: { id: firstId },
+      b: { id: firstId },
+      c: { id: firstId },
+    });
     expect(retrievals()).toBe(1);
     expect(upstreamCalls()).toBe(1);
   });
@@ -113,9 +117,9 @@ describe('Query.webhook', () => {
       }`,
     );
     expect(response.body).toEqual({ data: { a: { id: firstId }, b: { id: secondId }, c: null } });
-    expect(harness.simulator.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
-      'GET /v2/webhooks',
-    ]);
+    expect(
+      harness.simulator.requests.map((request) => `${request.method} ${request.path}`),
+    ).toEqual(['GET /v2/webhooks']);
     expect(harness.simulator.requests[0]?.query).toEqual({ limit: '100' });
   });
 
