@@ -15,7 +15,12 @@ import type { Caller } from './upstream/caller.ts';
 import type { FeaturebaseClient } from './upstream/client.ts';
 import { NotFoundError } from './upstream/errors.ts';
 import { webhookPath } from './upstream/path.ts';
-import { LIMITS, type WireDeletedWebhook, type WireWebhook, type WireWebhookList } from './upstream/wire.ts';
+import {
+  LIMITS,
+  type WireDeletedWebhook,
+  type WireWebhook,
+  type WireWebhookList,
+} from './upstream/wire.ts';
 import {
   type CreateWebhookInput,
   toCreateParams,
@@ -57,7 +62,10 @@ export class WebhookOperations {
   /** A federation reference (`{ __typename: "Webhook", id }`) from a router: `id` is untrusted. */
   getReference(id: unknown): Promise<WireWebhook | null> {
     if (typeof id !== 'string') {
-      throw new BadUserInputError('A Webhook reference needs an id of 24 hexadecimal characters.', 'id');
+      throw new BadUserInputError(
+        'A Webhook reference needs an id of 24 hexadecimal characters.',
+        'id',
+      );
     }
     return this.get(id);
   }
