@@ -5,6 +5,7 @@
  */
 
 import { isSupportedApiVersion } from './credentials.ts';
+import { DEFAULT_LIMITS, type RequestLimits } from './request-limits.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -41,6 +42,15 @@ export interface GatewayConfig {
    * public API. `false` for deployments that only serve a router (`_service` keeps working).
    */
   introspection: boolean;
+  /** GraphQL request limits (see `request-limits.ts` for each default and why). */
+  limits: RequestLimits;
+  /**
+   * Browser origins allowed by CORS (exact `scheme://host[:port]`). Default: none, so browsers on
+   * other origins cannot call the gateway; with the embedded simulator (demo mode), local origins.
+   */
+  corsOrigins: readonly string[] | undefined;
+  /** How long in-flight requests may take to finish after SIGTERM. Default `10000`. */
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -68,7 +78,66 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     upstreamMaxRetries: integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 5),
     logLevel: logLevel(env),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', true),
+    limits: {
+      maxRequestBodyBytes: integer(
+        env,
+        'MAX_REQUEST_BODY_BYTES',
+        DEFAULT_LIMITS.maxRequestBodyBytes,
+        1,
+        100_000_000,
+      ),
+      maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', DEFAULT_LIMITS.maxTokens, 1, 1_000_000),
+      maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1, 100),
+      maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', DEFAULT_LIMITS.maxAliases, 0, 1000),
+      maxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', DEFAULT_LIMITS.maxDirectives, 0, 1000),
+      maxCost: integer(env, 'GRAPHQL_MAX_COST', DEFAULT_LIMITS.maxCost, 1, 1_000_000),
+      batchLimit: integer(env, 'GRAPHQL_BATCH_LIMIT', DEFAULT_LIMITS.batchLimit, 0, 100),
+      upstreamCallsPerOperation: integer(
+        env,
+        'UPSTREAM_CALLS_PER_OPERATION',
+        DEFAULT_LIMITS.upstreamCallsPerOperation,
+        1,
+        1000,
+      ),
+      mutationsPerOperation: integer(
+        env,
+        'MUTATIONS_PER_OPERATION',
+        DEFAULT_LIMITS.mutationsPerOperation,
+        1,
+        1000,
+      ),
+      maxEntityRepresentations: integer(
+        env,
+        'MAX_ENTITY_REPRESENTATIONS',
+        DEFAULT_LIMITS.maxEntityRepresentations,
+        1,
+        10_000,
+      ),
+    },
+    corsOrigins: origins(env),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   };
+}
+
+function origins(env: Env): readonly string[] | undefined {
+  const raw = nonEmpty(env, 'CORS_ORIGINS');
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((entry) => {
+    const value = entry.trim();
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    // An origin is exactly scheme://host[:port]; "*" would hand every site the caller's key.
+    if (!url || url.origin !== value || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw new ConfigError(
+        `CORS_ORIGINS must be a comma-separated list of origins like https://admin.example.com, got "${value}".`,
+      );
+    }
+    return value;
+  });
 }
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {

@@ -5,18 +5,26 @@
 
 import type { Logger } from 'pino';
 import { type CredentialDefaults, resolveCredentials } from './credentials.ts';
+import type { RequestLimits } from './request-limits.ts';
+import type { SingleFlight } from './single-flight.ts';
 import type { FeaturebaseClient } from './upstream/client.ts';
+import type { WireWebhook } from './upstream/wire.ts';
 import { WebhookOperations } from './webhook-operations.ts';
 
 export interface GatewayContext {
   requestId: string;
   webhooks: WebhookOperations;
   log: Logger;
+  /** `_entities` representations one request may carry. */
+  maxEntityRepresentations: number;
 }
 
 export interface ContextDependencies {
   client: FeaturebaseClient;
   credentialDefaults: CredentialDefaults;
+  limits: Pick<RequestLimits, 'upstreamCallsPerOperation' | 'maxEntityRepresentations'>;
+  /** Shared by every request of this process. */
+  rotations: SingleFlight<WireWebhook>;
 }
 
 export function createContext(
@@ -28,11 +36,14 @@ export function createContext(
   return {
     requestId,
     log,
+    maxEntityRepresentations: dependencies.limits.maxEntityRepresentations,
     webhooks: new WebhookOperations({
       client: dependencies.client,
       credentials: resolveCredentials(request.headers, dependencies.credentialDefaults),
       requestId,
       signal: request.signal,
+      upstreamCallBudget: dependencies.limits.upstreamCallsPerOperation,
+      rotations: dependencies.rotations,
     }),
   };
 }

@@ -8,12 +8,25 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../schema/index.ts';
+import { browserSafetyPlugins, corsOptions } from './browser-safety.ts';
 import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
+import type { CredentialDefaults } from './credentials.ts';
 import { expectedErrorCode, maskError } from './graphql-errors.ts';
+import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
 import { requestIdOf, useRequestTracking } from './request-tracking.ts';
+import { SingleFlight } from './single-flight.ts';
+import type { FeaturebaseClient } from './upstream/client.ts';
 
-export interface GatewayOptions extends ContextDependencies {
+export interface GatewayOptions {
+  client: FeaturebaseClient;
+  credentialDefaults: CredentialDefaults;
   logger: Logger;
+  /** Request limits; each one left out keeps its default (`DEFAULT_LIMITS`). */
+  limits?: Partial<RequestLimits>;
+  /** Browser origins allowed by CORS. Default: none. */
+  corsOrigins?: readonly string[];
+  /** Also allow `http://localhost:*` and `http://127.0.0.1:*` (demo mode only). Default `false`. */
+  corsAllowLocalhost?: boolean;
   /** GraphiQL at `/graphql` for browsers; `false` turns it off. Default: on, with an example. */
   graphiql?: false | { defaultHeaders?: Record<string, string> };
   /** `__schema`/`__type` for clients. Default `true`; `_service { sdl }` works either way. */
@@ -65,8 +78,18 @@ mutation RotateSecret($id: ID!) {
 
 export function createGateway(options: GatewayOptions): Gateway {
   const { logger } = options;
+  const limits: RequestLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const dependencies: ContextDependencies = {
+    client: options.client,
+    credentialDefaults: options.credentialDefaults,
+    limits,
+    rotations: new SingleFlight(),
+  };
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
+    maxRequestBodySize: limits.maxRequestBodyBytes,
+    batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
+    cors: corsOptions(options.corsOrigins ?? [], options.corsAllowLocalhost ?? false),
     graphqlEndpoint: GRAPHQL_PATH,
     healthCheckEndpoint: '/health',
     landingPage: false,
@@ -82,13 +105,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     logging: yogaLogger(logger),
     plugins: [
       useRequestTracking(logger),
+      ...browserSafetyPlugins(),
+      ...requestLimitPlugins(limits),
       // "Did you mean …?" would rebuild the schema for anyone, introspection or not.
       blockFieldSuggestionsPlugin(),
       ...(options.introspection === false ? [useDisableIntrospection()] : []),
     ],
     context: ({ request }) => {
       const requestId = requestIdOf(request);
-      return createContext(options, request, requestId, logger.child({ requestId }));
+      return createContext(dependencies, request, requestId, logger.child({ requestId }));
     },
   });
 }

@@ -3,15 +3,13 @@
  * Featurebase simulator when no upstream is configured, listens, and shuts down cleanly.
  */
 
-import { createServer } from 'node:http';
 import { ConfigError, type GatewayConfig, loadConfig } from './config.ts';
 import { createGateway, GRAPHQL_PATH } from './gateway.ts';
+import { createHttpServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
+import { drain } from './shutdown.ts';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
 import { createFeaturebaseClient, createUpstreamAgent } from './upstream/index.ts';
-
-/** How long in-flight requests may take to finish after SIGTERM. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   let config: GatewayConfig;
@@ -50,9 +48,13 @@ async function main(): Promise<void> {
     },
     graphiql: simulator ? { defaultHeaders: { Authorization: `Bearer ${DEMO_API_KEY}` } } : {},
     introspection: config.introspection,
+    limits: config.limits,
+    corsOrigins: config.corsOrigins ?? [],
+    // Demo mode: a frontend under development on this machine may call the demo gateway.
+    corsAllowLocalhost: simulator !== undefined,
   });
 
-  const server = createServer(gateway);
+  const server = createHttpServer(gateway);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -67,21 +69,18 @@ async function main(): Promise<void> {
   process.stderr.write(banner(endpoint, simulator ? simulator.url : undefined));
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-    server.close(async () => {
-      await agent.close();
-      await simulator?.close();
-      clearTimeout(force);
-      process.exit(0);
-    });
-    server.closeIdleConnections();
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining requests');
+    const drained = await drain(server, config.shutdownGraceMs);
+    await agent.close();
+    await simulator?.close();
+    logger.info({ drained }, drained ? 'stopped' : 'stopped: requests were cut at the deadline');
+    process.exit(drained ? 0 : 1);
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 /** For people, on stderr, so stdout stays pure JSON logs. */

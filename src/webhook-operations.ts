@@ -6,11 +6,15 @@
  *
  * The loader's memo lives only as long as the request; it is the only place a webhook (and so
  * its secret) is held, and it is never shared between callers.
+ *
+ * Every upstream call is counted against the operation's budget, and a rotation is done at most
+ * once per webhook per operation and shared with concurrent rotations of other requests.
  */
 
 import DataLoader from 'dataloader';
 import type { CredentialsResult } from './credentials.ts';
 import { BadUserInputError } from './errors.ts';
+import { credentialFingerprint, SingleFlight } from './single-flight.ts';
 import type { Caller } from './upstream/caller.ts';
 import type { FeaturebaseClient } from './upstream/client.ts';
 import { NotFoundError } from './upstream/errors.ts';
@@ -35,6 +39,10 @@ export interface WebhookOperationsOptions {
   requestId: string;
   /** Aborted when the client goes away: in-flight upstream calls stop with it. */
   signal?: AbortSignal | undefined;
+  /** Featurebase calls this operation may make. Default: unlimited. */
+  upstreamCallBudget?: number;
+  /** Process-wide: concurrent rotations of one webhook with the same credentials share a call. */
+  rotations?: SingleFlight<WireWebhook>;
 }
 
 export class WebhookOperations {
@@ -43,12 +51,19 @@ export class WebhookOperations {
   readonly #requestId: string;
   readonly #signal: AbortSignal | undefined;
   readonly #byId: DataLoader<string, WireWebhook | null>;
+  readonly #budget: number;
+  #calls = 0;
+  readonly #sharedRotations: SingleFlight<WireWebhook>;
+  /** This operation's rotations: a second alias rotating the same webhook gets the first result. */
+  readonly #rotated = new Map<string, Promise<WireWebhook>>();
 
   constructor(options: WebhookOperationsOptions) {
     this.#client = options.client;
     this.#credentials = options.credentials;
     this.#requestId = options.requestId;
     this.#signal = options.signal;
+    this.#budget = options.upstreamCallBudget ?? Number.POSITIVE_INFINITY;
+    this.#sharedRotations = options.rotations ?? new SingleFlight();
     this.#byId = new DataLoader((ids) => this.#loadBatch(ids), { cacheKeyFn: normalizeId });
   }
 
@@ -72,32 +87,47 @@ export class WebhookOperations {
 
   async list(request: PageRequest): Promise<WebhookPage> {
     const { first, resume, query } = planPage(request);
-    const list = await this.#client.webhooks.list(query, this.#caller());
+    const list = await this.#client.webhooks.list(query, this.#spend());
     for (const webhook of list.data) this.#remember(webhook);
     return toPage(first, resume, list);
   }
 
   async create(input: CreateWebhookInput): Promise<WireWebhook> {
     const params = toCreateParams(input);
-    return this.#remember(await this.#client.webhooks.create(params, this.#caller()));
+    return this.#remember(await this.#client.webhooks.create(params, this.#spend()));
   }
 
   async update(id: string, input: UpdateWebhookInput): Promise<WireWebhook> {
     const key = checkedId(id);
     const params = toUpdateParams(input);
-    return this.#remember(await this.#client.webhooks.update(key, params, this.#caller()));
+    return this.#remember(await this.#client.webhooks.update(key, params, this.#spend()));
   }
 
   async delete(id: string): Promise<WireDeletedWebhook> {
     const key = checkedId(id);
-    const deleted = await this.#client.webhooks.delete(key, this.#caller());
+    const deleted = await this.#client.webhooks.delete(key, this.#spend());
     this.#byId.clear(key).prime(key, null);
     return deleted;
   }
 
+  /**
+   * Rotates the secret once per webhook per operation, sharing an in-flight rotation of the same
+   * webhook with the same credentials. The shared call is not tied to this request's signal: one
+   * caller leaving must not cancel the rotation others wait for (nor leave it half-known).
+   */
   async refreshSecret(id: string): Promise<WireWebhook> {
     const key = checkedId(id);
-    return this.#remember(await this.#client.webhooks.refreshSecret(key, this.#caller()));
+    let rotation = this.#rotated.get(key);
+    if (!rotation) {
+      const caller = this.#spend();
+      delete caller.signal;
+      const flightKey = `${credentialFingerprint(caller.apiKey, caller.apiVersion)}:${key}`;
+      rotation = this.#sharedRotations
+        .run(flightKey, () => this.#client.webhooks.refreshSecret(key, caller))
+        .then((webhook) => this.#remember(webhook));
+      this.#rotated.set(key, rotation);
+    }
+    return rotation;
   }
 
   /**
@@ -110,7 +140,7 @@ export class WebhookOperations {
     if (ids.length === 1) return [await this.#retrieveOrNull(ids[0] ?? '').catch(asError)];
     let page: WireWebhookList;
     try {
-      page = await this.#client.webhooks.list({ limit: LIMITS.listLimitMax }, this.#caller());
+      page = await this.#client.webhooks.list({ limit: LIMITS.listLimitMax }, this.#spend());
     } catch (error) {
       return ids.map(() => asError(error));
     }
@@ -129,7 +159,7 @@ export class WebhookOperations {
 
   async #retrieveOrNull(id: string): Promise<WireWebhook | null> {
     try {
-      return await this.#client.webhooks.retrieve(id, this.#caller());
+      return await this.#client.webhooks.retrieve(id, this.#spend());
     } catch (error) {
       if (error instanceof NotFoundError) return null;
       throw error;
@@ -141,6 +171,18 @@ export class WebhookOperations {
     const key = normalizeId(webhook.id);
     this.#byId.clear(key).prime(key, webhook);
     return webhook;
+  }
+
+  /** The caller for one more upstream call, within this operation's budget. */
+  #spend(): Caller {
+    const caller = this.#caller();
+    this.#calls += 1;
+    if (this.#calls > this.#budget) {
+      throw new BadUserInputError(
+        `This operation needs more than ${this.#budget} Featurebase calls; split it into smaller ones.`,
+      );
+    }
+    return caller;
   }
 
   #caller(): Caller {

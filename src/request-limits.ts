@@ -1,0 +1,126 @@
+/**
+ * Limits on what one GraphQL request may ask for, checked before anything runs. Here the cost of
+ * a request is Featurebase calls and secret rotations, not CPU: the schema has no cycles, so depth
+ * is a weak amplifier, while aliases, root fields and mutations multiply upstream calls. The
+ * parser-level limits come from graphql-armor (maintained, and past its 2025 depth and cost
+ * bypass fixes); the upstream-shaped ones are ours. Values and reasons: reliability-catalogue §1.
+ */
+
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import {
+  GraphQLError,
+  Kind,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+export interface RequestLimits {
+  /** Largest request body; larger gets 413 before it is read. Default 1,000,000 bytes. */
+  maxRequestBodyBytes: number;
+  /** Tokens in a document, comments and commas included. Default 1000 (full introspection: 184). */
+  maxTokens: number;
+  /**
+   * Fields on the deepest path, the leaf included, fragments flattened. Default 6: the deepest real
+   * query, `webhooks { edges { node { requestConfig { headers { name } } } } }`, is exactly 6.
+   */
+  maxDepth: number;
+  /** Aliases per operation. Default 15. */
+  maxAliases: number;
+  /** Directives per operation. Default 10 (armor's 50 is far more than this schema needs). */
+  maxDirectives: number;
+  /** graphql-armor's cost (objects 2, scalars 1, × 1.5 per level). Default 5000. */
+  maxCost: number;
+  /** Operations in one batched request; 0 turns batching off. Default 0. */
+  batchLimit: number;
+  /** Featurebase calls one operation may cause; the next one fails. Default 10. */
+  upstreamCallsPerOperation: number;
+  /** Mutation fields in one operation, refused before any runs. Default 5. */
+  mutationsPerOperation: number;
+  /** `_entities` representations per request. Default 100. */
+  maxEntityRepresentations: number;
+}
+
+export const DEFAULT_LIMITS: RequestLimits = {
+  maxRequestBodyBytes: 1_000_000,
+  maxTokens: 1000,
+  maxDepth: 6,
+  maxAliases: 15,
+  maxDirectives: 10,
+  maxCost: 5000,
+  batchLimit: 0,
+  upstreamCallsPerOperation: 10,
+  mutationsPerOperation: 5,
+  maxEntityRepresentations: 100,
+};
+
+/** The Yoga plugins that enforce the document limits (the others are enforced where they apply). */
+export function requestLimitPlugins(limits: RequestLimits): Plugin[] {
+  // Limits are not echoed back: they would only help someone tune an attack.
+  const shared = { exposeLimits: false } as const;
+  return [
+    maxTokensPlugin({ ...shared, n: limits.maxTokens }),
+    // Flattened, a fragment spread adds no level of its own: depth is what the executor walks.
+    maxDepthPlugin({
+      ...shared,
+      n: limits.maxDepth,
+      ignoreIntrospection: true,
+      flattenFragments: true,
+    }),
+    maxAliasesPlugin({ ...shared, n: limits.maxAliases }),
+    maxDirectivesPlugin({ ...shared, n: limits.maxDirectives }),
+    costLimitPlugin({ ...shared, maxCost: limits.maxCost }),
+    {
+      onValidate({ addValidationRule }) {
+        addValidationRule(maxMutationsRule(limits.mutationsPerOperation));
+      },
+    },
+  ];
+}
+
+/**
+ * Each mutation field is at least one Featurebase call, often a destructive one: too many in one
+ * operation are refused while nothing has run yet. Fields are counted by response key, as the
+ * executor would run them, through fragments.
+ */
+export function maxMutationsRule(max: number): ValidationRule {
+  return (context) => ({
+    OperationDefinition(node) {
+      if (node.operation !== 'mutation') return;
+      const keys = new Set<string>();
+      collectResponseKeys(node.selectionSet, context, keys, new Set());
+      if (keys.size > max) {
+        context.reportError(
+          new GraphQLError(`An operation may run at most ${max} mutations; split it.`, {
+            nodes: [node],
+          }),
+        );
+      }
+    },
+  });
+}
+
+function collectResponseKeys(
+  selectionSet: SelectionSetNode,
+  context: ValidationContext,
+  keys: Set<string>,
+  visitedFragments: Set<string>,
+): void {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value !== '__typename')
+        keys.add(selection.alias?.value ?? selection.name.value);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      collectResponseKeys(selection.selectionSet, context, keys, visitedFragments);
+    } else if (!visitedFragments.has(selection.name.value)) {
+      visitedFragments.add(selection.name.value);
+      const fragment = context.getFragment(selection.name.value);
+      if (fragment) collectResponseKeys(fragment.selectionSet, context, keys, visitedFragments);
+    }
+  }
+}
