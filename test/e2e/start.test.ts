@@ -4,49 +4,9 @@
  * Both listen on port 0 here, so the test never collides with anything else on the machine.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-
-const ROOT = new URL('../../', import.meta.url);
-const running: ChildProcess[] = [];
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((child) => stop(child)));
-});
-
-function launch(script: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  return child;
-}
-
-/** Resolves with the first match of `pattern` in the stream's text. */
-async function waitFor(
-  stream: NodeJS.ReadableStream | null,
-  pattern: RegExp,
-): Promise<RegExpMatchArray> {
-  if (!stream) throw new Error('no stream');
-  let text = '';
-  for await (const chunk of stream) {
-    text += String(chunk);
-    const match = text.match(pattern);
-    if (match) return match;
-  }
-  throw new Error(`stream ended without ${pattern}: ${text}`);
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const [code] = await exited;
-  return code as number | null;
-}
+import { launch, stopProcess as stop, stopAll, waitFor } from '../support/process.ts';
 
 /** Runs the curl line the banner printed, by reading its URL, headers and body. */
 async function runPrintedCurl(curl: string): Promise<unknown> {
@@ -64,6 +24,8 @@ async function runPrintedCurl(curl: string): Promise<unknown> {
   });
   return response.json();
 }
+
+afterEach(() => stopAll());
 
 describe('npm start', () => {
   it('serves GraphQL on the embedded simulator, and the printed curl rotates a secret', async () => {

@@ -1,0 +1,61 @@
+/**
+ * The gateway and the simulator as real processes (`node --import tsx <script>`), as `npm start`
+ * and `npm run simulator` run them.
+ */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+const ROOT = new URL('../../', import.meta.url);
+const running: ChildProcess[] = [];
+
+export function launch(script: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Always drained, so a chatty child never blocks on a full pipe (and never sees EPIPE).
+  child.stdout?.setEncoding('utf8').resume();
+  child.stderr?.setEncoding('utf8').resume();
+  running.push(child);
+  return child;
+}
+
+/** Resolves with the first match of `pattern` in the stream's text (read without consuming it). */
+export function waitFor(
+  stream: NodeJS.ReadableStream | null,
+  pattern: RegExp,
+  timeoutMs = 15_000,
+): Promise<RegExpMatchArray> {
+  if (!stream) return Promise.reject(new Error('no stream'));
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => {
+      stream.off('data', onData);
+      reject(new Error(`no ${pattern} within ${timeoutMs} ms: ${text}`));
+    }, timeoutMs);
+    const onData = (chunk: string | Buffer) => {
+      text += String(chunk);
+      const match = text.match(pattern);
+      if (!match) return;
+      clearTimeout(timer);
+      stream.off('data', onData);
+      resolve(match);
+    };
+    stream.on('data', onData);
+  });
+}
+
+/** Sends SIGTERM (unless it already exited) and resolves with the exit code. */
+export async function stopProcess(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const [code] = await exited;
+  return code as number | null;
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all(running.splice(0).map((child) => stopProcess(child)));
+}
