@@ -6,6 +6,7 @@
  */
 
 import { BadUserInputError } from './errors.ts';
+import { checkPublicHttpsUrl, PUBLIC_URL_MAX_LENGTH, type PublicUrlRefusal } from './public-url.ts';
 import {
   type KnownWebhookTopic,
   LIMITS,
@@ -46,11 +47,50 @@ export interface UpdateWebhookInput {
   requestConfig?: Maybe<RequestConfigInput>;
 }
 
-const URL_MAX_LENGTH = 2048;
-/** RFC 9110 token: what an HTTP header name may contain. */
+/** RFC 9110 token: what an HTTP header name may contain (256 at most, as the simulator). */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
-/** Visible ASCII, spaces and tabs, and non-ASCII text; never CR, LF or NUL. */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\uffff]{0,4096}$/;
+/** As the simulator: Featurebase's own bound is not documented. */
+const HEADER_VALUE_MAX_LENGTH = 1024;
+/**
+ * Visible ASCII, space, tab and Latin-1 text (obs-text without the C1 controls). No CR, LF, NUL
+ * or other control character; nothing above U+00FF, which a header (a byte string: undici and
+ * fetch refuse it) cannot carry.
+ */
+const HEADER_VALUE = /^[\t\x20-\x7e\xa0-\xff]*$/;
+/**
+ * Names a delivery's sender owns: the framing and connection (hop-by-hop, RFC 9110 7.6.1, and
+ * `expect`, which undici refuses), the body's type, and Featurebase's signature headers. The
+ * simulator refuses the same (and fewer); `proxy-*` is refused as a prefix.
+ */
+const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set([
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'x-webhook-signature',
+  'x-webhook-timestamp',
+]);
+
+/** What each URL refusal tells the caller; the URL itself is never echoed (it may hold a token). */
+const URL_MESSAGES: Record<PublicUrlRefusal, string> = {
+  'too-long': `must be at most ${PUBLIC_URL_MAX_LENGTH} characters.`,
+  'bad-characters': 'must not contain spaces, control characters or backslashes.',
+  malformed: 'must be an absolute URL written as https://host/path.',
+  'not-https': 'must use https.',
+  userinfo: 'must not contain a user name or password.',
+  'bad-host':
+    'must have a plain DNS host name: labels of letters, digits, hyphens or underscores, no empty label, no trailing dot.',
+  'local-name':
+    'must name a public host: localhost, single-label names and local or internal domains (.local, .internal, …) are refused.',
+  'non-public-address':
+    'must not point to a loopback, private, link-local, multicast or otherwise non-public IP address.',
+};
 
 export function toCreateParams(input: CreateWebhookInput): WireCreateParams {
   const params: WireCreateParams = {
@@ -101,8 +141,8 @@ function notNull<T>(value: T | null, field: string): T {
 }
 
 function checkName(name: string, field: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || name.length > LIMITS.nameMaxLength) {
+  // The length first: a 1 MB name is refused without being trimmed or scanned.
+  if (name.length > LIMITS.nameMaxLength || name.trim().length === 0) {
     throw new BadUserInputError(
       `${field} must be 1 to ${LIMITS.nameMaxLength} characters, not blank.`,
       field,
@@ -122,28 +162,14 @@ function checkDescription(description: string, field: string): string {
 }
 
 /**
- * Featurebase delivers only to public https endpoints. The value is never echoed back: it may
- * carry a token in its path or query.
+ * Featurebase delivers only to public https endpoints (rules in public-url.ts). What is sent is the
+ * normalised URL, the form that was checked. The value is never echoed back: it may carry a token
+ * in its path or query.
  */
 function checkUrl(raw: string, field: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
-  if (raw.length > URL_MAX_LENGTH || /[\u0000-\u001f\u007f\s]/.test(raw)) {
-    throw new BadUserInputError(
-      `${field} must be an https URL of at most ${URL_MAX_LENGTH} characters, without spaces or control characters.`,
-      field,
-    );
-  }
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new BadUserInputError(`${field} must be an absolute https URL.`, field);
-  }
-  if (url.protocol !== 'https:') throw new BadUserInputError(`${field} must use https.`, field);
-  if (url.username || url.password) {
-    throw new BadUserInputError(`${field} must not contain a user name or password.`, field);
-  }
-  return raw;
+  const result = checkPublicHttpsUrl(raw);
+  if (!result.ok) throw new BadUserInputError(`${field} ${URL_MESSAGES[result.reason]}`, field);
+  return result.href;
 }
 
 function checkTopics(topics: readonly string[], field: string): KnownWebhookTopic[] {
@@ -194,6 +220,10 @@ function toRequestConfig(
   return Object.keys(config).length > 0 ? config : undefined;
 }
 
+/**
+ * Header names and values are not echoed: a refused name may hold line breaks, a value a token.
+ * The message names the header by its position instead.
+ */
 function toHeaderMap(headers: readonly HeaderInput[], field: string): Record<string, string> {
   if (headers.length > LIMITS.headersMax) {
     throw new BadUserInputError(`${field} holds at most ${LIMITS.headersMax} headers.`, field);
@@ -201,23 +231,34 @@ function toHeaderMap(headers: readonly HeaderInput[], field: string): Record<str
   // A null prototype: header names such as "__proto__" must stay plain data.
   const map: Record<string, string> = Object.create(null);
   const seen = new Set<string>();
-  for (const { name, value } of headers) {
+  for (const [index, { name, value }] of headers.entries()) {
+    const at = `${field}[${index}]`;
     if (!HEADER_NAME.test(name)) {
       throw new BadUserInputError(
-        `${field} has a name that is not a valid HTTP header name.`,
-        field,
+        `${at}.name must be an HTTP header name: an RFC 9110 token of 1 to 256 characters.`,
+        `${at}.name`,
       );
     }
-    if (seen.has(name.toLowerCase())) {
-      throw new BadUserInputError(`${field} names the same header twice.`, field);
-    }
-    if (!HEADER_VALUE.test(value)) {
+    const lower = name.toLowerCase();
+    if (RESERVED_HEADER_NAMES.has(lower) || lower.startsWith('proxy-')) {
       throw new BadUserInputError(
-        `${field} has a value that is too long or holds line breaks or control characters.`,
-        field,
+        `${at}.name is a header that Featurebase sets itself (framing, connection, content type or signature) and cannot be overridden.`,
+        `${at}.name`,
       );
     }
-    seen.add(name.toLowerCase());
+    if (seen.has(lower)) {
+      throw new BadUserInputError(
+        `${at}.name names the same header as an earlier one (names are case-insensitive).`,
+        `${at}.name`,
+      );
+    }
+    if (value.length > HEADER_VALUE_MAX_LENGTH || !HEADER_VALUE.test(value)) {
+      throw new BadUserInputError(
+        `${at}.value must be at most ${HEADER_VALUE_MAX_LENGTH} characters of printable ASCII or Latin-1 text, without line breaks or other control characters (tab allowed).`,
+        `${at}.value`,
+      );
+    }
+    seen.add(lower);
     map[name] = value;
   }
   return map;

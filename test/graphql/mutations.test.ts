@@ -290,3 +290,88 @@ describe('deleteWebhook', () => {
     expect(upstreamCalls()).toBe(0);
   });
 });
+
+describe('webhook url and header rules through GraphQL (no upstream call)', () => {
+  it.each([
+    // Catalogue G18, as written there.
+    'https://127.0.0.1/',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://[::1]/',
+    'https://[::ffff:127.0.0.1]/',
+    'https://localhost/',
+    'https://0x7f000001/',
+    'https://2130706433/',
+    'https://10.0.0.1/',
+    // And a few spellings and names more.
+    'https://0177.0.0.1/',
+    'https://127.1/',
+    'https://[fd00:ec2::254]/',
+    'https://metadata.google.internal/',
+    'https://intranet/',
+    'file:///etc/passwd',
+  ])('refuses createWebhook and updateWebhook to %s', async (url) => {
+    const created = await harness.graphql(CreateWebhookDocument, {
+      input: { ...validInput, topics: [...validInput.topics], url },
+    });
+    expect(errorCodes(created)).toEqual(['BAD_USER_INPUT']);
+    expect(created.body.errors?.[0]?.message).toContain('input.url');
+    expect(created.text).not.toContain(url);
+
+    const updated = await harness.graphql(UpdateWebhookDocument, { id: firstId, input: { url } });
+    expect(errorCodes(updated)).toEqual(['BAD_USER_INPUT']);
+    expect(updated.body.errors?.[0]?.message).toContain('input.url');
+    expect(upstreamCalls()).toBe(0);
+  });
+
+  it.each([
+    ['Host', 'evil.example'],
+    ['Transfer-Encoding', 'chunked'],
+    ['X-Webhook-Signature', 'forged'],
+    ['Proxy-Authorization', 'Basic eA=='],
+    ['X-Big', `SENTINEL${'v'.repeat(100_000)}`],
+  ])('refuses the header %s', async (name, value) => {
+    const response = await harness.graphql(CreateWebhookDocument, {
+      input: {
+        ...validInput,
+        topics: [...validInput.topics],
+        requestConfig: { headers: [{ name, value }] },
+      },
+    });
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.body.errors?.[0]?.message).toContain('input.requestConfig.headers[0]');
+    expect(response.text).not.toContain(value.slice(0, 12));
+    expect(upstreamCalls()).toBe(0);
+  });
+
+  it('sends the url in the normalised form that was checked', async () => {
+    const response = await harness.graphql(CreateWebhookDocument, {
+      input: { ...validInput, topics: [...validInput.topics], url: 'HTTPS://Hooks.Example.COM' },
+    });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data?.createWebhook.url).toBe('https://hooks.example.com/');
+    expect(harness.simulator.requests.at(-1)?.body).toMatchObject({
+      url: 'https://hooks.example.com/',
+    });
+  });
+
+  it('sends a header named __proto__ as a plain header', async () => {
+    const response = await harness.graphql(CreateWebhookDocument, {
+      input: {
+        ...validInput,
+        topics: [...validInput.topics],
+        requestConfig: { headers: [{ name: '__proto__', value: 'x' }] },
+      },
+    });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data?.createWebhook.requestConfig.headers).toEqual([
+      { name: '__proto__', value: 'x' },
+    ]);
+    const sent = harness.simulator.requests.at(-1)?.body as {
+      requestConfig?: { headers?: Record<string, unknown> };
+    };
+    const headers = sent.requestConfig?.headers ?? {};
+    expect(Object.keys(headers)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).toBe('x');
+    expect(({} as { x?: unknown }).x).toBeUndefined();
+  });
+});
