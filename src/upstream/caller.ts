@@ -12,3 +12,8 @@ export interface Caller {
   /** Aborted when the caller goes away: the call (and any retry wait) stops at once. */
   signal?: AbortSignal;
 }
+
+/** What a call ends with when its caller's signal aborted. */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+}

@@ -5,6 +5,7 @@
 
 import type { Dispatcher } from 'undici';
 import { type AttemptObserver, createRequestFunction } from './request.ts';
+import { Resilience, type ResilienceObserver, type UpstreamHealth } from './resilience.ts';
 import type { JitterMode } from './retry.ts';
 import { WebhooksResource } from './webhooks.ts';
 
@@ -31,6 +32,32 @@ export interface FeaturebaseClientOptions {
   maxResponseBytes?: number;
   /** Called after every attempt with a secret-free event, for logs and metrics. Default: none. */
   onAttempt?: AttemptObserver;
+  /** Called on breaker changes, refused calls and skipped retries (secret-free). Default: none. */
+  onResilienceEvent?: ResilienceObserver;
+  /** The breaker opens when at least this share of the calls in its window failed. Default `0.5`. */
+  breakerFailureRatio?: number;
+  /** ...and only once its window holds at least this many calls (failed or not). Default `10`. */
+  breakerMinimumCalls?: number;
+  /** The breaker's sliding window (whole seconds are exact). Default `10000`. */
+  breakerWindowMs?: number;
+  /** How long an open breaker refuses calls before letting one probe call through. Default `5000`. */
+  breakerHalfOpenAfterMs?: number;
+  /** Most upstream requests in flight at once (bulkhead); keep ≤ the agent's `connections`. Default `32`. */
+  maxConcurrentRequests?: number;
+  /** Most requests waiting for a free slot; beyond that they fail at once. Default `64`. */
+  maxQueuedRequests?: number;
+  /** Retries allowed per call over the budget window (0.2: at most 1.2 requests per call). Default `0.2`. */
+  retryBudgetRatio?: number;
+  /** Retries always allowed per budget window, however quiet the gateway. Default `10`. */
+  retryBudgetMinRetries?: number;
+  /** The retry budget's sliding window. Default `10000`. */
+  retryBudgetWindowMs?: number;
+  /** Most API keys the rate-limit gate remembers at once (as hashes); `0` turns it off. Default `10000`. */
+  rateLimitGateMaxKeys?: number;
+  /** The longest the gate holds a key back, whatever Featurebase says. Default `3600000` (1 h). */
+  rateLimitGateMaxWaitMs?: number;
+  /** The clock of the rate-limit gate and the retry budget, ms since the epoch. Default `Date.now`. */
+  now?: () => number;
   /** The jitter source, a number in [0, 1). Default `Math.random`. */
   random?: () => number;
   /** Our `User-Agent`. Default `featurebase-webhooks-gateway/0.1.0`. */
@@ -39,6 +66,8 @@ export interface FeaturebaseClientOptions {
 
 export interface FeaturebaseClient {
   webhooks: WebhooksResource;
+  /** Breaker state and bulkhead occupancy, for `/health`: read-only, cheap, secret-free. */
+  health(): UpstreamHealth;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -50,6 +79,25 @@ export const CLIENT_DEFAULTS = {
   maxRetryAfterMs: 5000,
   maxResponseBytes: 1024 * 1024,
   userAgent: 'featurebase-webhooks-gateway/0.1.0',
+  // Catalogue F19: open after ≥ 10 calls with ≥ 50% failing in 10 s; probing after 5 s means
+  // closing at most ~5 s (plus one probe call) after Featurebase recovers (required: ≤ 10 s).
+  breakerFailureRatio: 0.5,
+  breakerMinimumCalls: 10,
+  breakerWindowMs: 10_000,
+  breakerHalfOpenAfterMs: 5000,
+  // Catalogue F20: 32 in flight (= the agent's connections). The queue holds two "rounds": a
+  // queued attempt starts within about two upstream latencies; a caller waiting longer than
+  // that is better served by a fast failure, and 64 waiting attempts cost almost no memory.
+  maxConcurrentRequests: 32,
+  maxQueuedRequests: 64,
+  // Catalogue F19: ≤ 1.2 × upstream amplification. The floor (10 per 10 s) only matters below
+  // 5 calls a second, where it adds at most 1 request a second.
+  retryBudgetRatio: 0.2,
+  retryBudgetMinRetries: 10,
+  retryBudgetWindowMs: 10_000,
+  // Featurebase's windows are one minute [S18]; an hour bounds a bogus Retry-After.
+  rateLimitGateMaxKeys: 10_000,
+  rateLimitGateMaxWaitMs: 3_600_000,
 } as const;
 
 /** Timers beyond this overflow to 1 ms in Node. */
@@ -57,6 +105,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 export function createFeaturebaseClient(options: FeaturebaseClientOptions): FeaturebaseClient {
   const timeoutMs = checked('timeoutMs', options.timeoutMs, 1, MAX_TIMER_MS);
+  const resilience = createResilience(options);
   const request = createRequestFunction({
     baseUrl: options.baseUrl,
     dispatcher: options.dispatcher,
@@ -98,13 +147,96 @@ export function createFeaturebaseClient(options: FeaturebaseClientOptions): Feat
     ),
     userAgent: options.userAgent ?? CLIENT_DEFAULTS.userAgent,
     onAttempt: options.onAttempt,
+    resilience,
   });
-  return { webhooks: new WebhooksResource(request) };
+  return { webhooks: new WebhooksResource(request), health: () => resilience.health() };
+}
+
+/** The gate, breaker, budget and bulkhead of one client (so of one upstream origin). */
+function createResilience(o: FeaturebaseClientOptions): Resilience {
+  const d = CLIENT_DEFAULTS;
+  return new Resilience({
+    breakerFailureRatio: checkedRatio(
+      'breakerFailureRatio',
+      o.breakerFailureRatio ?? d.breakerFailureRatio,
+      0.01,
+      1,
+    ),
+    breakerMinimumCalls: checked(
+      'breakerMinimumCalls',
+      o.breakerMinimumCalls ?? d.breakerMinimumCalls,
+      1,
+      1_000_000,
+    ),
+    breakerWindowMs: checked(
+      'breakerWindowMs',
+      o.breakerWindowMs ?? d.breakerWindowMs,
+      100,
+      600_000,
+    ),
+    breakerHalfOpenAfterMs: checked(
+      'breakerHalfOpenAfterMs',
+      o.breakerHalfOpenAfterMs ?? d.breakerHalfOpenAfterMs,
+      1,
+      MAX_TIMER_MS,
+    ),
+    maxConcurrentRequests: checked(
+      'maxConcurrentRequests',
+      o.maxConcurrentRequests ?? d.maxConcurrentRequests,
+      1,
+      100_000,
+    ),
+    maxQueuedRequests: checked(
+      'maxQueuedRequests',
+      o.maxQueuedRequests ?? d.maxQueuedRequests,
+      0,
+      1_000_000,
+    ),
+    retryBudgetRatio: checkedRatio(
+      'retryBudgetRatio',
+      o.retryBudgetRatio ?? d.retryBudgetRatio,
+      0,
+      10,
+    ),
+    retryBudgetMinRetries: checked(
+      'retryBudgetMinRetries',
+      o.retryBudgetMinRetries ?? d.retryBudgetMinRetries,
+      0,
+      1_000_000,
+    ),
+    retryBudgetWindowMs: checked(
+      'retryBudgetWindowMs',
+      o.retryBudgetWindowMs ?? d.retryBudgetWindowMs,
+      10,
+      3_600_000,
+    ),
+    rateLimitGateMaxKeys: checked(
+      'rateLimitGateMaxKeys',
+      o.rateLimitGateMaxKeys ?? d.rateLimitGateMaxKeys,
+      0,
+      10_000_000,
+    ),
+    rateLimitGateMaxWaitMs: checked(
+      'rateLimitGateMaxWaitMs',
+      o.rateLimitGateMaxWaitMs ?? d.rateLimitGateMaxWaitMs,
+      1000,
+      MAX_TIMER_MS,
+    ),
+    now: o.now ?? Date.now,
+    onEvent: o.onResilienceEvent,
+  });
 }
 
 function checked(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`${name} must be a whole number from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+function checkedRatio(name: string, value: number, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be a number from ${min} to ${max}.`);
   }
   return value;
 }

@@ -102,6 +102,57 @@ export class UpstreamProtocolError extends FeaturebaseError {
   }
 }
 
+/**
+ * Refused by this client's own protection, without calling Featurebase: the call can simply be
+ * made again later. Both subclasses mean "Featurebase is unavailable to this gateway right now".
+ */
+export abstract class UpstreamRefusedError extends FeaturebaseError {
+  override name = 'UpstreamRefusedError';
+  constructor(
+    message: string,
+    /** A hint, in whole seconds, of when trying again makes sense; absent when unknown. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The circuit breaker is open: too many recent calls to Featurebase failed, so the gateway
+ * stopped calling it for a few seconds (one probe call at a time tells when it is back).
+ */
+export class CircuitOpenError extends UpstreamRefusedError {
+  override name = 'CircuitOpenError';
+  constructor(retryAfterSeconds?: number) {
+    super(
+      'Featurebase is failing; the gateway stopped calling it for a few seconds.',
+      retryAfterSeconds,
+    );
+  }
+}
+
+/**
+ * Too many calls to Featurebase are already in progress or waiting (the bulkhead is full), or
+ * this call waited for a free slot until its time ran out. Nothing was sent.
+ */
+export class UpstreamOverloadedError extends UpstreamRefusedError {
+  override name = 'UpstreamOverloadedError';
+}
+
+/**
+ * Featurebase said this API key's rate limit is used up (`X-RateLimit-Remaining: 0`, or a 429
+ * with `Retry-After`), and that time has not passed yet: refused without calling it. A
+ * `RateLimitError` (status 429) like the answer it remembers; `retryAfterSeconds` is the time
+ * left.
+ */
+export class RateLimitGateError extends RateLimitError {
+  override name = 'RateLimitGateError';
+  constructor(retryAfterSeconds: number) {
+    super(429, {}, retryAfterSeconds);
+    this.message = 'The rate limit of this API key is used up; no call was made to Featurebase.';
+  }
+}
+
 type HttpErrorClass = new (
   status: number,
   details: UpstreamErrorDetails,

@@ -1,4 +1,4 @@
-export type { Caller } from './caller.ts';
+export { abortReason, type Caller } from './caller.ts';
 export {
   CLIENT_DEFAULTS,
   createFeaturebaseClient,
@@ -8,6 +8,11 @@ export {
 export { decodeDeleted, decodeWebhook, decodeWebhookList } from './decode.ts';
 export * from './errors.ts';
 export { pathTemplate, WEBHOOKS_PATH, webhookPath } from './path.ts';
+export {
+  type RateLimitAnswer,
+  RateLimitGate,
+  type RateLimitGateOptions,
+} from './rate-limit-gate.ts';
 export {
   type AttemptObserver,
   createRequestFunction,
@@ -22,6 +27,16 @@ export {
   type UpstreamResponse,
 } from './request.ts';
 export {
+  type BreakerState,
+  type CallScope,
+  isUpstreamFailure,
+  Resilience,
+  type ResilienceConfig,
+  type ResilienceEvent,
+  type ResilienceObserver,
+  type UpstreamHealth,
+} from './resilience.ts';
+export {
   backoffDelay,
   decideRetry,
   isIdempotent,
@@ -33,5 +48,6 @@ export {
   type RetryPolicy,
   retryAfterSeconds,
 } from './retry.ts';
+export { RetryBudget, type RetryBudgetOptions } from './retry-budget.ts';
 export { WebhooksResource } from './webhooks.ts';
 export * from './wire.ts';

@@ -7,18 +7,23 @@
  *
  * The HTTP seam is an injected undici `Dispatcher` (a keep-alive `Agent` in production, a
  * `MockAgent` in tests): no global dispatcher, no global fetch.
+ *
+ * Each call goes through `resilience.ts` (rate-limit gate, circuit breaker, retry budget,
+ * bulkhead); see there for the order and why.
  */
 
 import { Agent, type Dispatcher } from 'undici';
-import type { Caller } from './caller.ts';
+import { abortReason, type Caller } from './caller.ts';
 import {
   errorFromResponse,
   InvalidArgumentError,
   UpstreamConnectionError,
+  UpstreamOverloadedError,
   UpstreamProtocolError,
   UpstreamTimeoutError,
 } from './errors.ts';
 import { pathTemplate } from './path.ts';
+import type { CallScope, Resilience } from './resilience.ts';
 import {
   decideRetry,
   type HttpMethod,
@@ -73,6 +78,8 @@ export interface RequestConfig {
   maxResponseBytes: number;
   userAgent: string;
   onAttempt?: AttemptObserver | undefined;
+  /** The client's gate, breaker, budget and bulkhead (one set per client). */
+  resilience: Resilience;
 }
 
 export interface UpstreamRequest {
@@ -161,6 +168,7 @@ interface Call {
   config: RequestConfig;
   method: HttpMethod;
   template: string;
+  scope: CallScope;
   idempotent: boolean;
   options: Dispatcher.RequestOptions & { maxRedirections: 0 };
   callerSignal: AbortSignal | undefined;
@@ -190,15 +198,16 @@ async function send(
   callerSignal?.throwIfAborted();
 
   const search = request.query?.toString() ?? '';
-  const started = performance.now();
-  const deadline = started + config.totalTimeoutMs;
+  const deadline = performance.now() + config.totalTimeoutMs;
   // No timer of its own bounds the total: each attempt's timeout is cut to the time left, and a
   // retry wait is only started when it ends before the deadline.
 
+  const template = pathTemplate(request.path);
   const call: Call = {
     config,
     method,
-    template: pathTemplate(request.path),
+    template,
+    scope: { method, pathTemplate: template },
     idempotent: isIdempotent(method),
     callerSignal,
     options: {
@@ -212,22 +221,45 @@ async function send(
       maxRedirections: 0,
     },
   };
+  const key = config.resilience.admit(caller.apiKey, call.scope);
+  return config.resilience.call(call.scope, () => attempts(call, key, deadline));
+}
 
+/** The retry loop: one attempt after another, each in a bulkhead slot, while retries are allowed. */
+async function attempts(call: Call, key: string, deadline: number): Promise<UpstreamResponse> {
+  const { config, method, callerSignal, scope } = call;
+  const { resilience } = config;
+  let previousError: unknown;
   for (let attempt = 1; ; attempt++) {
-    const attemptStarted = performance.now();
-    const remainingMs = deadline - attemptStarted;
-    const attemptTimeoutMs = Math.max(1, Math.floor(Math.min(config.timeoutMs, remainingMs)));
-    // When the budget, not the attempt timeout, limits this attempt, its timeout is the total one.
-    const lastInBudget = remainingMs <= config.timeoutMs;
-    const result = await attemptOnce(call, attemptTimeoutMs, lastInBudget);
+    let timed: TimedAttempt;
+    try {
+      // Waiting for a slot is bounded like a retry wait: the attempt must still get some time.
+      const maxWaitMs = deadline - performance.now() - Math.min(config.timeoutMs, MIN_ATTEMPT_MS);
+      timed = await resilience.withSlot(scope, attempt, callerSignal, maxWaitMs, () =>
+        timedAttempt(call, deadline),
+      );
+    } catch (error) {
+      // No slot for a retry: the call ends as its last attempt did (as with a spent budget).
+      if (attempt > 1 && error instanceof UpstreamOverloadedError) throw previousError;
+      throw error;
+    }
+    const { result, started, lastInBudget } = timed;
     const event: UpstreamAttemptEvent = {
       method,
       pathTemplate: call.template,
       attempt,
-      durationMs: Math.round(performance.now() - attemptStarted),
+      durationMs: Math.round(performance.now() - started),
       outcome: result.ok ? 'success' : 'error',
     };
-    if (result.status !== undefined) event.status = result.status;
+    if (result.status !== undefined) {
+      event.status = result.status;
+      const retryAfterMs = result.ok ? undefined : result.retryAfterMs;
+      resilience.observe(key, scope, {
+        status: result.status,
+        rateLimit: result.rateLimit,
+        retryAfterMs,
+      });
+    }
     if (result.rateLimit) event.rateLimit = result.rateLimit;
     if (result.ok) {
       notify(config.onAttempt, event);
@@ -253,12 +285,35 @@ async function send(
       },
       config.retry,
     );
-    if (decision.retry) event.retryDelayMs = decision.delayMs;
+    // The policy says whether a retry is safe and useful; the retry budget, whether it is affordable.
+    const delayMs =
+      decision.retry && resilience.mayRetry(scope, attempt + 1) ? decision.delayMs : undefined;
+    if (delayMs !== undefined) event.retryDelayMs = delayMs;
     notify(config.onAttempt, event);
-    if (!decision.retry) throw result.error;
-    const slept = await sleep(decision.delayMs, callerSignal);
+    if (delayMs === undefined) throw result.error;
+    previousError = result.error;
+    // The wait holds no bulkhead slot: the next attempt queues for one again.
+    const slept = await sleep(delayMs, callerSignal);
     if (!slept && callerSignal) throw abortReason(callerSignal);
   }
+}
+
+interface TimedAttempt {
+  result: AttemptResult;
+  /** `performance.now()` when the attempt started (after it got its slot). */
+  started: number;
+  /** Whether the total budget, not the attempt timeout, bounded it. */
+  lastInBudget: boolean;
+}
+
+/** One attempt, its timeout cut to the time left in the total budget. */
+async function timedAttempt(call: Call, deadline: number): Promise<TimedAttempt> {
+  const started = performance.now();
+  const remainingMs = deadline - started;
+  const timeoutMs = Math.max(1, Math.floor(Math.min(call.config.timeoutMs, remainingMs)));
+  // When the budget, not the attempt timeout, limits this attempt, its timeout is the total one.
+  const lastInBudget = remainingMs <= call.config.timeoutMs;
+  return { result: await attemptOnce(call, timeoutMs, lastInBudget), started, lastInBudget };
 }
 
 async function attemptOnce(
@@ -512,10 +567,6 @@ function errorCode(raw: unknown): string | undefined {
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {

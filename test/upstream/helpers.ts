@@ -16,6 +16,7 @@ import {
   type FeaturebaseClientOptions,
 } from '../../src/upstream/client.ts';
 import type { UpstreamAttemptEvent } from '../../src/upstream/request.ts';
+import type { ResilienceEvent } from '../../src/upstream/resilience.ts';
 import type { WireWebhook } from '../../src/upstream/wire.ts';
 
 export const ORIGIN = 'https://featurebase.test';
@@ -78,15 +79,18 @@ export function mockUpstream() {
 export interface TestClient {
   client: FeaturebaseClient;
   events: UpstreamAttemptEvent[];
+  /** Breaker changes, refusals and skipped retries. */
+  resilienceEvents: ResilienceEvent[];
 }
 
-/** Fast retries (1-5 ms backoff) and recorded attempt events, unless overridden. */
+/** Fast retries (1-5 ms backoff) and recorded attempt and resilience events, unless overridden. */
 export function testClient(
   dispatcher: Dispatcher,
   overrides: Partial<FeaturebaseClientOptions> = {},
   baseUrl = ORIGIN,
 ): TestClient {
   const events: UpstreamAttemptEvent[] = [];
+  const resilienceEvents: ResilienceEvent[] = [];
   const client = createFeaturebaseClient({
     baseUrl,
     dispatcher,
@@ -95,9 +99,10 @@ export function testClient(
     retryMaxDelayMs: 5,
     random: () => 0.5,
     onAttempt: (event) => events.push(event),
+    onResilienceEvent: (event) => resilienceEvents.push(event),
     ...overrides,
   });
-  return { client, events };
+  return { client, events, resilienceEvents };
 }
 
 /** Resolves to the error the promise rejects with; fails the test if it resolves. */
