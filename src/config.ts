@@ -35,6 +35,8 @@ export interface GatewayConfig {
   upstreamTotalTimeoutMs: number;
   /** Retries of a safe (GET, DELETE) upstream call. Default `2`. */
   upstreamMaxRetries: number;
+  /** Breaker, bulkhead and retry budget of the upstream client (see `upstream/client.ts`). */
+  resilience: UpstreamResilienceConfig;
   /** Default `info`. */
   logLevel: LogLevel;
   /**
@@ -51,6 +53,23 @@ export interface GatewayConfig {
   corsOrigins: readonly string[] | undefined;
   /** How long in-flight requests may take to finish after SIGTERM. Default `10000`. */
   shutdownGraceMs: number;
+}
+
+export interface UpstreamResilienceConfig {
+  /** Upstream requests in flight at once (also the connection pool size). Default `32`. */
+  maxConcurrentRequests: number;
+  /** Requests waiting for a slot; beyond that they fail at once. Default `64`. */
+  maxQueuedRequests: number;
+  /** The breaker opens when this share of calls in its window failed... Default `0.5`. */
+  breakerFailureRatio: number;
+  /** ...and the window holds at least this many calls. Default `10`. */
+  breakerMinimumCalls: number;
+  /** The breaker's sliding window. Default `10000`. */
+  breakerWindowMs: number;
+  /** Time open before one probe call goes through. Default `5000`. */
+  breakerHalfOpenAfterMs: number;
+  /** Retries allowed per call over the budget's window (so a failing Featurebase sees at most ~1.2× the traffic). Default `0.2`. */
+  retryBudgetRatio: number;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +95,21 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       600_000,
     ),
     upstreamMaxRetries: integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 5),
+    resilience: {
+      maxConcurrentRequests: integer(env, 'UPSTREAM_MAX_CONCURRENCY', 32, 1, 10_000),
+      maxQueuedRequests: integer(env, 'UPSTREAM_MAX_QUEUE', 64, 0, 100_000),
+      breakerFailureRatio: integer(env, 'UPSTREAM_BREAKER_FAILURE_PERCENT', 50, 1, 100) / 100,
+      breakerMinimumCalls: integer(env, 'UPSTREAM_BREAKER_MIN_CALLS', 10, 1, 100_000),
+      breakerWindowMs: integer(env, 'UPSTREAM_BREAKER_WINDOW_MS', 10_000, 100, 600_000),
+      breakerHalfOpenAfterMs: integer(
+        env,
+        'UPSTREAM_BREAKER_HALF_OPEN_AFTER_MS',
+        5000,
+        10,
+        600_000,
+      ),
+      retryBudgetRatio: integer(env, 'UPSTREAM_RETRY_BUDGET_PERCENT', 20, 0, 100) / 100,
+    },
     logLevel: logLevel(env),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', true),
     limits: {
@@ -85,6 +119,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         DEFAULT_LIMITS.maxRequestBodyBytes,
         1,
         100_000_000,
+      ),
+      maxQueryLength: integer(
+        env,
+        'GRAPHQL_MAX_QUERY_LENGTH',
+        DEFAULT_LIMITS.maxQueryLength,
+        1,
+        10_000_000,
       ),
       maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', DEFAULT_LIMITS.maxTokens, 1, 1_000_000),
       maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_LIMITS.maxDepth, 1, 100),

@@ -5,13 +5,13 @@
 
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../schema/index.ts';
 import { browserSafetyPlugins, corsOptions } from './browser-safety.ts';
 import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
 import type { CredentialDefaults } from './credentials.ts';
-import { expectedErrorCode, maskError } from './graphql-errors.ts';
+import { expectedErrorCode, maskError, useLeakFreeErrors } from './graphql-errors.ts';
 import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
 import { requestIdOf, useRequestTracking } from './request-tracking.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -91,7 +91,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
     cors: corsOptions(options.corsOrigins ?? [], options.corsAllowLocalhost ?? false),
     graphqlEndpoint: GRAPHQL_PATH,
-    healthCheckEndpoint: '/health',
+    // Yoga's bare liveness answer; `/health` (below) also reports the upstream's state.
+    healthCheckEndpoint: '/health/live',
     landingPage: false,
     graphiql:
       options.graphiql === false
@@ -104,7 +105,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     maskedErrors: { maskError },
     logging: yogaLogger(logger),
     plugins: [
+      useHealth(options.client),
       useRequestTracking(logger),
+      useLeakFreeErrors(),
       ...browserSafetyPlugins(),
       ...requestLimitPlugins(limits),
       // "Did you mean …?" would rebuild the schema for anyone, introspection or not.
@@ -116,6 +119,24 @@ export function createGateway(options: GatewayOptions): Gateway {
       return createContext(dependencies, request, requestId, logger.child({ requestId }));
     },
   });
+}
+
+/**
+ * `GET /health`: 200 while the process serves, with the upstream breaker and concurrency state.
+ * It stays 200 when Featurebase is down: restarting this process would not bring it back.
+ */
+function useHealth(client: FeaturebaseClient): Plugin {
+  return {
+    onRequest({ request, endResponse, fetchAPI }) {
+      if (!request.url.endsWith('/health') || new URL(request.url).pathname !== '/health') return;
+      endResponse(
+        new fetchAPI.Response(JSON.stringify({ status: 'ok', upstream: client.health() }), {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
+    },
+  };
 }
 
 /**

@@ -6,7 +6,8 @@
  * INTERNAL_SERVER_ERROR: no stack, no cause, no upstream body or headers, ever.
  */
 
-import { GraphQLError, type GraphQLErrorExtensions } from 'graphql';
+import { type ExecutionResult, GraphQLError, type GraphQLErrorExtensions } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import { type ErrorCode, GatewayError } from './errors.ts';
 import {
   AuthenticationError,
@@ -18,10 +19,12 @@ import {
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
+  RateLimitGateError,
   UnprocessableEntityError,
   UpstreamConnectionError,
   UpstreamHttpError,
   UpstreamProtocolError,
+  UpstreamRefusedError,
   UpstreamTimeoutError,
 } from './upstream/errors.ts';
 
@@ -36,7 +39,8 @@ const UNEXPECTED: PublicError = { code: 'INTERNAL_SERVER_ERROR', message: 'Unexp
 /** Yoga `maskedErrors.maskError`: `error` is what the executor (or a plugin) produced. */
 export function maskError(error: unknown): Error {
   const located = isGraphQLError(error) ? error : undefined;
-  // Errors graphql-js or Yoga made on purpose (syntax, validation, HTTP-level): already public.
+  // Errors graphql-js or Yoga made on purpose (syntax, validation, HTTP-level): already public
+  // (`useLeakFreeErrors` removes what they would say of the schema or of the request body).
   if (located && isDeliberateGraphQLError(located)) return located;
 
   const publicError = describe(located ? located.originalError : error);
@@ -45,6 +49,56 @@ export function maskError(error: unknown): Error {
     ...(located?.path ? { path: located.path } : {}),
     extensions: { ...publicError.extensions, code: publicError.code },
   });
+}
+
+/**
+ * The last look at every error before it is sent, whatever produced it (parser, validation,
+ * variable coercion, request parsing, execution): Yoga's `maskError` does not see all of them.
+ */
+export function useLeakFreeErrors(): Plugin {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result)) setResult(result.map(withoutLeakyErrors));
+      else if (!isAsyncIterable(result)) setResult(withoutLeakyErrors(result));
+    },
+  };
+}
+
+function withoutLeakyErrors(result: ExecutionResult): ExecutionResult {
+  for (const error of result.errors ?? [])
+    if (isGraphQLError(error) && hasLeak(error)) withoutLeaks(error);
+  return result;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/** "Did you mean …?" in any wording (fields, arguments, enum values, types). */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+/**
+ * Suggestions would rebuild the schema for anyone even with introspection off, and Yoga's
+ * `originalError` extension of a JSON parse error quotes the whole request body (which may hold
+ * a key): neither reaches a response.
+ */
+function hasLeak(error: GraphQLError): boolean {
+  return error.message.includes('Did you mean') || 'originalError' in (error.extensions ?? {});
+}
+
+function withoutLeaks(error: GraphQLError): GraphQLError {
+  // In place: Yoga reads other properties of these very objects (the HTTP status among them),
+  // and a cached validation error is scrubbed the same way every time.
+  if (error.message.includes('Did you mean')) error.message = error.message.replace(SUGGESTION, '');
+  const extensions: Record<string, unknown> | undefined = error.extensions;
+  if (extensions && 'originalError' in extensions) {
+    delete extensions['originalError'];
+    // Yoga read that extension to know the request itself was broken (400 even for clients
+    // that accept only application/json); without it, the status must no longer be optional.
+    const http = extensions['http'];
+    if (typeof http === 'object' && http !== null) extensions['http'] = { ...http, spec: false };
+  }
+  return error;
 }
 
 /**
@@ -65,7 +119,11 @@ function isDeliberateGraphQLError(error: GraphQLError): boolean {
 }
 
 /** The public code of an error the gateway expects (not a bug of its own), for logging. */
-export function expectedErrorCode(error: unknown): ErrorCode | undefined {
+export function expectedErrorCode(error: unknown): string | undefined {
+  if (isGraphQLError(error) && isDeliberateGraphQLError(error)) {
+    const code = error.extensions?.['code'];
+    return typeof code === 'string' ? code : 'GRAPHQL_REQUEST_REFUSED';
+  }
   const original = isGraphQLError(error) ? error.originalError : error;
   const { code } = describe(original);
   return code === 'INTERNAL_SERVER_ERROR' ? undefined : code;
@@ -86,6 +144,12 @@ function describeUpstream(error: FeaturebaseError): PublicError {
   }
   if (error instanceof UpstreamConnectionError) {
     return { code: 'UPSTREAM_UNAVAILABLE', message: error.message };
+  }
+  if (error instanceof UpstreamRefusedError) {
+    // The breaker is open or too many calls are in flight: nothing was sent.
+    const extensions: GraphQLErrorExtensions = {};
+    if (error.retryAfterSeconds !== undefined) extensions['retryAfter'] = error.retryAfterSeconds;
+    return { code: 'UPSTREAM_UNAVAILABLE', message: error.message, extensions };
   }
   if (error instanceof UpstreamProtocolError) {
     return {
@@ -128,6 +192,14 @@ function describeHttp(error: UpstreamHttpError): PublicError {
       code: 'BAD_USER_INPUT',
       message: `Featurebase refused the request${because}`,
       extensions,
+    };
+  }
+  if (error instanceof RateLimitGateError) {
+    // Refused here, from what Featurebase said earlier: no upstream answer to describe.
+    return {
+      code: 'RATE_LIMITED',
+      message: error.message,
+      extensions: { retryAfter: error.retryAfterSeconds ?? 0 },
     };
   }
   if (error instanceof RateLimitError) {

@@ -30,14 +30,20 @@ async function main(): Promise<void> {
   const upstreamUrl = config.upstreamUrl ?? simulator?.url;
   if (!upstreamUrl) throw new Error('unreachable: no upstream');
 
-  const agent = createUpstreamAgent();
+  const agent = createUpstreamAgent({ connections: config.resilience.maxConcurrentRequests });
   const client = createFeaturebaseClient({
     baseUrl: upstreamUrl,
     dispatcher: agent,
     timeoutMs: config.upstreamTimeoutMs,
     totalTimeoutMs: config.upstreamTotalTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
+    ...config.resilience,
     onAttempt: (event) => logger.debug({ upstream: event }, 'upstream attempt'),
+    // State changes matter to operators; each refused call only at debug (there can be many).
+    onResilienceEvent: (event) =>
+      event.type === 'breaker'
+        ? logger.warn({ upstream: event }, `upstream circuit ${event.state}`)
+        : logger.debug({ upstream: event }, 'upstream protection'),
   });
   const gateway = createGateway({
     client,

@@ -11,6 +11,7 @@ import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
 import {
   GraphQLError,
   Kind,
@@ -18,11 +19,17 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
 
 export interface RequestLimits {
   /** Largest request body; larger gets 413 before it is read. Default 1,000,000 bytes. */
   maxRequestBodyBytes: number;
+  /**
+   * Characters in the query text. Default 20,000 (the full introspection query: about 2,300).
+   * The token limit skips what the lexer ignores (commas, blanks, comments), so padding would
+   * pass it; this bounds the text itself, before it is parsed.
+   */
+  maxQueryLength: number;
   /** Tokens in a document, comments and commas included. Default 1000 (full introspection: 184). */
   maxTokens: number;
   /**
@@ -48,6 +55,7 @@ export interface RequestLimits {
 
 export const DEFAULT_LIMITS: RequestLimits = {
   maxRequestBodyBytes: 1_000_000,
+  maxQueryLength: 20_000,
   maxTokens: 1000,
   maxDepth: 6,
   maxAliases: 15,
@@ -61,10 +69,17 @@ export const DEFAULT_LIMITS: RequestLimits = {
 
 /** The Yoga plugins that enforce the document limits (the others are enforced where they apply). */
 export function requestLimitPlugins(limits: RequestLimits): Plugin[] {
-  // Limits are not echoed back: they would only help someone tune an attack.
-  const shared = { exposeLimits: false } as const;
+  // Limits are not echoed back: they would only help someone tune an attack. A rejection is
+  // reported as a validation error (400, GRAPHQL_VALIDATION_FAILED), not thrown out of
+  // graphql-js's validate(), which Yoga would answer 200 without a code.
+  const shared: GraphQLArmorCallbackConfiguration & { exposeLimits: boolean } = {
+    exposeLimits: false,
+    propagateOnRejection: false,
+    onReject: [(context, error) => context?.reportError(error)],
+  };
   return [
-    maxTokensPlugin({ ...shared, n: limits.maxTokens }),
+    maxQueryLengthPlugin(limits.maxQueryLength),
+    maxTokensPlugin({ exposeLimits: false, n: limits.maxTokens }),
     // Flattened, a fragment spread adds no level of its own: depth is what the executor walks.
     maxDepthPlugin({
       ...shared,
@@ -78,10 +93,45 @@ export function requestLimitPlugins(limits: RequestLimits): Plugin[] {
     {
       onValidate({ addValidationRule }) {
         addValidationRule(maxMutationsRule(limits.mutationsPerOperation));
+        addValidationRule(knownOperationTypeRule);
       },
     },
   ];
 }
+
+/** Refuses an over-long query text before the parser reads it. */
+function maxQueryLengthPlugin(max: number): Plugin {
+  return {
+    onParams({ params }) {
+      if (typeof params.query === 'string' && params.query.length > max) {
+        throw createGraphQLError(`The query text is longer than ${max} characters.`, {
+          extensions: { http: { status: 400 }, code: 'GRAPHQL_PARSE_FAILED' },
+        });
+      }
+    },
+  };
+}
+
+/**
+ * graphql-js validates a `subscription` against a schema without subscriptions and only fails
+ * at execution (HTTP 200, no code); this schema has no subscriptions (nor any other missing root).
+ */
+export const knownOperationTypeRule: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    const schema = context.getSchema();
+    const root =
+      node.operation === 'query'
+        ? schema.getQueryType()
+        : node.operation === 'mutation'
+          ? schema.getMutationType()
+          : schema.getSubscriptionType();
+    if (!root) {
+      context.reportError(
+        new GraphQLError(`This API has no ${node.operation} operations.`, { nodes: [node] }),
+      );
+    }
+  },
+});
 
 /**
  * Each mutation field is at least one Featurebase call, often a destructive one: too many in one

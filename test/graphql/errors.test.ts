@@ -9,9 +9,17 @@ import {
   RotateWebhookSecretDocument,
 } from '../../schema/generated/operations.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
-import { type GraphQLResponse, startTestGateway } from '../support/gateway.ts';
+import { API_KEY, type GraphQLResponse, startTestGateway } from '../support/gateway.ts';
 
+/** A second key of the same workspace, for the test that closes a key's rate-limit gate. */
+const LIMITED_KEY = 'sk_rate_limited_key';
 const harness = await startTestGateway({
+  simulator: {
+    apiKeys: [
+      { key: API_KEY, workspace: 'demo' },
+      { key: LIMITED_KEY, workspace: 'demo' },
+    ],
+  },
   client: { timeoutMs: 300, totalTimeoutMs: 1500, retryBaseDelayMs: 10, retryMaxDelayMs: 20 },
 });
 afterAll(() => harness.close());
@@ -120,11 +128,20 @@ describe('error codes', () => {
       ...featurebaseError(429, 'rate_limit_error', 'rate_limited'),
       headers: { 'retry-after': '3600' },
     });
+    const limited = { authorization: `Bearer ${LIMITED_KEY}` };
     const started = performance.now();
-    const error = onlyError(await read());
+    const error = onlyError(await harness.graphql(GetWebhookDocument, { id }, limited));
     expect(performance.now() - started).toBeLessThan(500);
     expect(error.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 3600 });
     expect(upstreamCalls()).toBe(1);
+
+    // Until then that key is refused here, without a call; other keys are not affected.
+    const again = onlyError(await harness.graphql(GetWebhookDocument, { id }, limited));
+    expect(again.extensions?.code).toBe('RATE_LIMITED');
+    expect(again.extensions?.['retryAfter']).toBeGreaterThan(3500);
+    expect(again.extensions?.['upstream']).toBeUndefined();
+    expect(upstreamCalls()).toBe(1);
+    expect((await read()).body.errors).toBeUndefined();
   });
 
   it('RATE_LIMITED on a rotation without Retry-After, not retried', async () => {
