@@ -103,48 +103,82 @@ export const CLIENT_DEFAULTS = {
 /** Timers beyond this overflow to 1 ms in Node. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** Allowed range of each numeric option: `[min, max, whole numbers only]`. */
+const RANGES = {
+  totalTimeoutMs: [1, MAX_TIMER_MS, true],
+  maxRetries: [0, 10, true],
+  retryBaseDelayMs: [0, MAX_TIMER_MS, true],
+  retryMaxDelayMs: [0, MAX_TIMER_MS, true],
+  maxRetryAfterMs: [0, MAX_TIMER_MS, true],
+  maxResponseBytes: [1, Number.MAX_SAFE_INTEGER, true],
+  breakerFailureRatio: [0.01, 1, false],
+  breakerMinimumCalls: [1, 1_000_000, true],
+  breakerWindowMs: [100, 600_000, true],
+  breakerHalfOpenAfterMs: [1, MAX_TIMER_MS, true],
+  maxConcurrentRequests: [1, 100_000, true],
+  maxQueuedRequests: [0, 1_000_000, true],
+  retryBudgetRatio: [0, 10, false],
+  retryBudgetMinRetries: [0, 1_000_000, true],
+  retryBudgetWindowMs: [10, 3_600_000, true],
+  rateLimitGateMaxKeys: [0, 10_000_000, true],
+  rateLimitGateMaxWaitMs: [1000, MAX_TIMER_MS, true],
+} as const satisfies Record<string, readonly [number, number, boolean]>;
+
+type RangedOption = keyof typeof RANGES;
+
 export function createFeaturebaseClient(options: FeaturebaseClientOptions): FeaturebaseClient {
   const timeoutMs = checked('timeoutMs', options.timeoutMs, 1, MAX_TIMER_MS);
-  const resilience = createResilience(options);
+  /** The option as given, or its default; checked against its range either way. */
+  const option = (name: RangedOption, fallback?: number): number => {
+    const defaults: Partial<Record<RangedOption, number>> = CLIENT_DEFAULTS;
+    const value = options[name] ?? fallback ?? defaults[name];
+    const [min, max, whole] = RANGES[name];
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      (whole && !Number.isInteger(value)) ||
+      value < min ||
+      value > max
+    ) {
+      throw new RangeError(
+        `${name} must be a ${whole ? 'whole ' : ''}number from ${min} to ${max}.`,
+      );
+    }
+    return value;
+  };
+
+  const resilience = new Resilience({
+    breakerFailureRatio: option('breakerFailureRatio'),
+    breakerMinimumCalls: option('breakerMinimumCalls'),
+    breakerWindowMs: option('breakerWindowMs'),
+    breakerHalfOpenAfterMs: option('breakerHalfOpenAfterMs'),
+    maxConcurrentRequests: option('maxConcurrentRequests'),
+    maxQueuedRequests: option('maxQueuedRequests'),
+    retryBudgetRatio: option('retryBudgetRatio'),
+    retryBudgetMinRetries: option('retryBudgetMinRetries'),
+    retryBudgetWindowMs: option('retryBudgetWindowMs'),
+    rateLimitGateMaxKeys: option('rateLimitGateMaxKeys'),
+    rateLimitGateMaxWaitMs: option('rateLimitGateMaxWaitMs'),
+    now: options.now ?? Date.now,
+    onEvent: options.onResilienceEvent,
+  });
   const request = createRequestFunction({
     baseUrl: options.baseUrl,
     dispatcher: options.dispatcher,
     timeoutMs,
-    totalTimeoutMs: checked(
+    totalTimeoutMs: option(
       'totalTimeoutMs',
-      options.totalTimeoutMs ?? Math.round(timeoutMs * CLIENT_DEFAULTS.totalTimeoutFactor),
-      1,
-      MAX_TIMER_MS,
+      Math.round(timeoutMs * CLIENT_DEFAULTS.totalTimeoutFactor),
     ),
     retry: {
-      maxRetries: checked('maxRetries', options.maxRetries ?? CLIENT_DEFAULTS.maxRetries, 0, 10),
-      baseDelayMs: checked(
-        'retryBaseDelayMs',
-        options.retryBaseDelayMs ?? CLIENT_DEFAULTS.retryBaseDelayMs,
-        0,
-        MAX_TIMER_MS,
-      ),
-      maxDelayMs: checked(
-        'retryMaxDelayMs',
-        options.retryMaxDelayMs ?? CLIENT_DEFAULTS.retryMaxDelayMs,
-        0,
-        MAX_TIMER_MS,
-      ),
-      maxRetryAfterMs: checked(
-        'maxRetryAfterMs',
-        options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs,
-        0,
-        MAX_TIMER_MS,
-      ),
+      maxRetries: option('maxRetries'),
+      baseDelayMs: option('retryBaseDelayMs'),
+      maxDelayMs: option('retryMaxDelayMs'),
+      maxRetryAfterMs: option('maxRetryAfterMs'),
       jitter: options.retryJitter ?? CLIENT_DEFAULTS.retryJitter,
       random: options.random ?? Math.random,
     },
-    maxResponseBytes: checked(
-      'maxResponseBytes',
-      options.maxResponseBytes ?? CLIENT_DEFAULTS.maxResponseBytes,
-      1,
-      Number.MAX_SAFE_INTEGER,
-    ),
+    maxResponseBytes: option('maxResponseBytes'),
     userAgent: options.userAgent ?? CLIENT_DEFAULTS.userAgent,
     onAttempt: options.onAttempt,
     resilience,
@@ -152,91 +186,9 @@ export function createFeaturebaseClient(options: FeaturebaseClientOptions): Feat
   return { webhooks: new WebhooksResource(request), health: () => resilience.health() };
 }
 
-/** The gate, breaker, budget and bulkhead of one client (so of one upstream origin). */
-function createResilience(o: FeaturebaseClientOptions): Resilience {
-  const d = CLIENT_DEFAULTS;
-  return new Resilience({
-    breakerFailureRatio: checkedRatio(
-      'breakerFailureRatio',
-      o.breakerFailureRatio ?? d.breakerFailureRatio,
-      0.01,
-      1,
-    ),
-    breakerMinimumCalls: checked(
-      'breakerMinimumCalls',
-      o.breakerMinimumCalls ?? d.breakerMinimumCalls,
-      1,
-      1_000_000,
-    ),
-    breakerWindowMs: checked(
-      'breakerWindowMs',
-      o.breakerWindowMs ?? d.breakerWindowMs,
-      100,
-      600_000,
-    ),
-    breakerHalfOpenAfterMs: checked(
-      'breakerHalfOpenAfterMs',
-      o.breakerHalfOpenAfterMs ?? d.breakerHalfOpenAfterMs,
-      1,
-      MAX_TIMER_MS,
-    ),
-    maxConcurrentRequests: checked(
-      'maxConcurrentRequests',
-      o.maxConcurrentRequests ?? d.maxConcurrentRequests,
-      1,
-      100_000,
-    ),
-    maxQueuedRequests: checked(
-      'maxQueuedRequests',
-      o.maxQueuedRequests ?? d.maxQueuedRequests,
-      0,
-      1_000_000,
-    ),
-    retryBudgetRatio: checkedRatio(
-      'retryBudgetRatio',
-      o.retryBudgetRatio ?? d.retryBudgetRatio,
-      0,
-      10,
-    ),
-    retryBudgetMinRetries: checked(
-      'retryBudgetMinRetries',
-      o.retryBudgetMinRetries ?? d.retryBudgetMinRetries,
-      0,
-      1_000_000,
-    ),
-    retryBudgetWindowMs: checked(
-      'retryBudgetWindowMs',
-      o.retryBudgetWindowMs ?? d.retryBudgetWindowMs,
-      10,
-      3_600_000,
-    ),
-    rateLimitGateMaxKeys: checked(
-      'rateLimitGateMaxKeys',
-      o.rateLimitGateMaxKeys ?? d.rateLimitGateMaxKeys,
-      0,
-      10_000_000,
-    ),
-    rateLimitGateMaxWaitMs: checked(
-      'rateLimitGateMaxWaitMs',
-      o.rateLimitGateMaxWaitMs ?? d.rateLimitGateMaxWaitMs,
-      1000,
-      MAX_TIMER_MS,
-    ),
-    now: o.now ?? Date.now,
-    onEvent: o.onResilienceEvent,
-  });
-}
-
 function checked(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`${name} must be a whole number from ${min} to ${max}.`);
-  }
-  return value;
-}
-
-function checkedRatio(name: string, value: number, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be a number from ${min} to ${max}.`);
   }
   return value;
 }
