@@ -1,11 +1,9 @@
 import { GraphQLError } from 'graphql';
 import { builder } from './builder.ts';
 
-/** Full ISO-8601 date-time with a time zone, as Featurebase writes them. */
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
+/** Values are checked by `wireDateTime` before they get here; this only normalises them. */
 function isoDateTime(value: unknown): string | undefined {
-  if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) return undefined;
+  if (typeof value !== 'string') return undefined;
   const time = Date.parse(value);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
 }

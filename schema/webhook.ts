@@ -13,7 +13,9 @@ import {
 } from './webhook-enums.ts';
 import {
   wireArray,
+  wireDateTime,
   wireInt,
+  wireNullableDateTime,
   wireNullableString,
   wireNumber,
   wireObject,
@@ -100,8 +102,14 @@ WebhookRef.implement({
       type: HealthRef,
       resolve: (webhook) => wireObject(webhook.health, 'Webhook.health'),
     }),
-    createdAt: t.field({ type: 'DateTime', resolve: (webhook) => webhook.createdAt }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (webhook) => webhook.updatedAt }),
+    createdAt: t.field({
+      type: 'DateTime',
+      resolve: (webhook) => wireDateTime(webhook.createdAt, 'Webhook.createdAt'),
+    }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      resolve: (webhook) => wireDateTime(webhook.updatedAt, 'Webhook.updatedAt'),
+    }),
   }),
 });
 
@@ -154,7 +162,7 @@ LastStatusRef.implement({
     }),
     timestamp: t.field({
       type: 'DateTime',
-      resolve: (status) => wireString(status['timestamp'], 'WebhookDeliveryStatus.timestamp'),
+      resolve: (status) => wireDateTime(status['timestamp'], 'WebhookDeliveryStatus.timestamp'),
     }),
   }),
 });
@@ -174,7 +182,7 @@ HealthRef.implement({
       type: 'DateTime',
       nullable: true,
       resolve: (health) =>
-        wireNullableString(health['lastSuccessAt'], 'WebhookHealth.lastSuccessAt'),
+        wireNullableDateTime(health['lastSuccessAt'], 'WebhookHealth.lastSuccessAt'),
     }),
     errorsSinceLastSuccess: t.int({
       resolve: (health) =>

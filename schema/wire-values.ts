@@ -53,3 +53,21 @@ export function wireArray(value: unknown, coordinate: string): unknown[] {
   if (Array.isArray(value)) return value;
   throw invalidUpstreamValue(coordinate);
 }
+
+/** Full ISO-8601 date-time with a time zone, as Featurebase writes them. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A date-time checked here rather than in the scalar: the executor rethrows a scalar's error as
+ * a plain Error, losing its code, while a resolver's error keeps it.
+ */
+export function wireDateTime(value: unknown, coordinate: string): string {
+  if (typeof value === 'string' && ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) {
+    return value;
+  }
+  throw invalidUpstreamValue(coordinate);
+}
+
+export function wireNullableDateTime(value: unknown, coordinate: string): string | null {
+  return value === null || value === undefined ? null : wireDateTime(value, coordinate);
+}

@@ -27,6 +27,7 @@ import {
   UpstreamRefusedError,
   UpstreamTimeoutError,
 } from './upstream/errors.ts';
+import type { WireErrorType } from './upstream/wire.ts';
 
 interface PublicError {
   code: ErrorCode;
@@ -162,9 +163,21 @@ function describeUpstream(error: FeaturebaseError): PublicError {
   return UNEXPECTED;
 }
 
+/** Error types Featurebase documents: only their messages are worth passing on. */
+const DOCUMENTED_TYPES: ReadonlySet<string> = new Set<WireErrorType>([
+  'authentication_error',
+  'authorization_error',
+  'invalid_request_error',
+  'rate_limit_error',
+  'api_error',
+]);
+
 function describeHttp(error: UpstreamHttpError): PublicError {
   const extensions: GraphQLErrorExtensions = { upstream: upstreamExtension(error) };
-  const reason = safeUpstreamMessage(error.details.message);
+  // A body off Featurebase's documented shape may not come from Featurebase at all (a proxy, a
+  // misrouted request): its text is not passed on.
+  const documented = DOCUMENTED_TYPES.has(error.details.type ?? '');
+  const reason = documented ? safeUpstreamMessage(error.details.message) : undefined;
   const because = reason ? `: ${reason}` : '.';
   if (error instanceof AuthenticationError) {
     return {

@@ -83,7 +83,7 @@ export type ResilienceEvent =
   /** A retry the policy wanted was not made; the call ends with its last attempt's error. */
   | (CallScope & {
       type: 'retry-skipped';
-      reason: 'retry-budget' | 'overloaded';
+      reason: 'retry-budget' | 'overloaded' | 'breaker-probe';
       /** The number the skipped attempt would have had (2 for the first retry). */
       attempt: number;
     })
@@ -308,9 +308,15 @@ export class Resilience {
 
   /**
    * The retry budget, asked once the retry policy wants to retry. `attempt` is the number the
-   * retry would have. `false`: do not retry (reported).
+   * retry would have. `false`: do not retry (reported). A call made while the breaker is not
+   * closed is its probe: one request tells whether Featurebase is back, retries would only
+   * multiply the traffic the breaker is there to hold back.
    */
   mayRetry(scope: CallScope, attempt: number): boolean {
+    if (this.#breaker.state !== CircuitState.Closed) {
+      this.#emit({ type: 'retry-skipped', reason: 'breaker-probe', attempt, ...scope });
+      return false;
+    }
     if (this.#budget.tryRetry()) return true;
     this.#emit({ type: 'retry-skipped', reason: 'retry-budget', attempt, ...scope });
     return false;

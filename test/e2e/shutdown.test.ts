@@ -4,10 +4,9 @@
  */
 
 import { once } from 'node:events';
-import { request as httpRequest } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from '../../src/simulator/index.ts';
-import { launch, stopAll, waitFor } from '../support/process.ts';
+import { launch, postOnNewConnection, stopAll, waitFor } from '../support/process.ts';
 
 const upstream = await startSimulator();
 afterAll(() => upstream.close());
@@ -15,29 +14,8 @@ afterEach(() => stopAll());
 
 const IN_FLIGHT = 50;
 
-/** One GraphQL POST on its own connection; resolves with the status and body, or the error. */
-function post(endpoint: string, query: string): Promise<{ status: number; body: string } | Error> {
-  return new Promise((resolve) => {
-    const request = httpRequest(
-      endpoint,
-      {
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${DEMO_API_KEY}` },
-      },
-      (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      },
-    );
-    request.on('error', (error) => resolve(error));
-    request.end(JSON.stringify({ query }));
-  });
-}
+const post = (endpoint: string, query: string) =>
+  postOnNewConnection(endpoint, query, DEMO_API_KEY);
 
 describe('SIGTERM', () => {
   it('lets 50 in-flight requests finish, refuses new connections, and exits 0', async () => {
@@ -51,9 +29,15 @@ describe('SIGTERM', () => {
     const query = `{ webhook(id: "${SEED_WEBHOOK_IDS[0]}") { id name } }`;
 
     const burst = Array.from({ length: IN_FLIGHT }, () => post(endpoint, query));
-    // The requests are inside the gateway (most of them waiting on Featurebase, the rest queued
-    // behind the upstream concurrency cap) before the signal.
-    while (upstream.simulator.countRequests() < Math.min(IN_FLIGHT, 30)) {
+    // Every request is inside the gateway before the signal: on the wire to Featurebase or
+    // queued behind the upstream concurrency cap, as `/health` counts them. (A connection still
+    // in the accept queue when the server closes is refused, which is what shutting down means.)
+    const health = endpoint.replace(/\/graphql$/, '/health');
+    for (;;) {
+      const { upstream: state } = (await (await fetch(health)).json()) as {
+        upstream: { inFlight: number; queued: number };
+      };
+      if (state.inFlight + state.queued >= IN_FLIGHT) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const exited = once(gateway, 'exit');

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type DocumentNode, print } from 'graphql';
 import type { Agent } from 'undici';
+import type { LogLevel } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
 import { createLogger } from '../../src/logger.ts';
 import {
@@ -114,11 +115,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   };
 }
 
-/** A debug-level logger that writes into memory, for checks of what was (not) logged. */
-export function captureLogger() {
+/** A logger that writes into memory (debug level by default), for checks of what was (not) logged. */
+export function captureLogger(level: LogLevel = 'debug') {
   const captured: string[] = [];
   const logger = createLogger(
-    'debug',
+    level,
     new Writable({
       write(chunk, _encoding, done) {
         captured.push(String(chunk));

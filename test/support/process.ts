@@ -5,6 +5,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
 
 const ROOT = new URL('../../', import.meta.url);
 const running: ChildProcess[] = [];
@@ -58,4 +59,32 @@ export async function stopProcess(child: ChildProcess): Promise<number | null> {
 
 export async function stopAll(): Promise<void> {
   await Promise.all(running.splice(0).map((child) => stopProcess(child)));
+}
+
+/** One GraphQL POST on its own connection; resolves with the status and body, or the error. */
+export function postOnNewConnection(
+  endpoint: string,
+  query: string,
+  apiKey: string,
+): Promise<{ status: number; body: string } | Error> {
+  return new Promise((resolve) => {
+    const request = httpRequest(
+      endpoint,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+      },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    request.on('error', (error) => resolve(error));
+    request.end(JSON.stringify({ query }));
+  });
 }
