@@ -1,0 +1,82 @@
+/**
+ * Reading the runs: medians over rounds, the gateway/baseline ratio, and notes on what may have
+ * limited a run (the upstream, autocannon, the two cores, other processes on the machine).
+ */
+
+import { type LoadResult, round } from './load.ts';
+import type { ScenarioResult } from './report.ts';
+
+/** The run with the median req/s (the lower middle one for an even count): a real run, whole. */
+export function medianRun(runs: readonly LoadResult[]): LoadResult | undefined {
+  const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? sorted[middle]
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/**
+ * The ratio, and notes on what may have limited a run: the upstream, autocannon, or simply the
+ * two cores (the measured server, the upstream and autocannon share them).
+ */
+export function judge(
+  result: ScenarioResult,
+  pinned: boolean,
+  note: (message: string) => void,
+): void {
+  const upstream = result.targets.upstream?.load;
+  const baseline = result.targets.baseline?.load;
+  const gateway = result.targets.gateway?.load;
+  const ratios = result.rounds.flatMap(({ baseline: b, gateway: g }) =>
+    b && g && b.requestsPerSecond > 0 ? [g.requestsPerSecond / b.requestsPerSecond] : [],
+  );
+  const ratio = median(ratios);
+  if (ratio !== undefined) result.ratio = round(ratio, 3);
+  if (ratios.length > 1) {
+    note(
+      `${`(${result.scenario})`} ratio per round: ${ratios.map((value) => value.toFixed(2)).join(', ')} (median shown).`,
+    );
+  }
+  const label = `(${result.scenario})`;
+  if (upstream && (upstream.cpuPercent['loadgen'] ?? 0) > 80) {
+    note(
+      `${label} upstream direct: autocannon used ${upstream.cpuPercent['loadgen']}% of a core, so ${upstream.requestsPerSecond} req/s is a lower bound of the upstream's capacity.`,
+    );
+  }
+  for (const [name, measured] of [
+    ['baseline', baseline],
+    ['gateway', gateway],
+  ] as const) {
+    if (!measured) continue;
+    const cpu = measured.cpuPercent;
+    const server = cpu[name] ?? 0;
+    const upstreamCpu = cpu['upstream'] ?? 0;
+    const loadgen = cpu['loadgen'] ?? 0;
+    if (upstream && measured.requestsPerSecond > 0.8 * upstream.requestsPerSecond) {
+      note(
+        `${label} ${name}: ${measured.requestsPerSecond} req/s is over 80% of the upstream's own ${upstream.requestsPerSecond}: the upstream may limit it.`,
+      );
+    }
+    const other = cpu['other'] ?? 0;
+    if (other + (cpu['steal'] ?? 0) > 15) {
+      note(
+        `${label} ${name}: other processes on the machine used ${other}% CPU (steal ${cpu['steal'] ?? 0}%) during the run: a disturbed measurement.`,
+      );
+    }
+    if (pinned && upstreamCpu + loadgen > 90) {
+      note(
+        `${label} ${name}: core 1 (upstream ${upstreamCpu}% + autocannon ${loadgen}%) was saturated: it, not ${name}, may be the limit.`,
+      );
+    } else if (!pinned && server + upstreamCpu + loadgen > 180) {
+      note(
+        `${label} ${name}: the machine was saturated (${name} ${server}% + upstream ${upstreamCpu}% + autocannon ${loadgen}% of 200%).`,
+      );
+    }
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The bench's settings: command-line flags first, then `BENCH_*` environment variables, then
+ * defaults. `npm run bench -- --help` prints them.
+ */
+
+import { parseArgs } from 'node:util';
+import { SCENARIO_NAMES, type ScenarioName } from './scenarios.ts';
+
+export interface BenchOptions {
+  durationSeconds: number;
+  warmupSeconds: number;
+  connections: number;
+  scenarios: ScenarioName[];
+  /** Baseline/gateway pairs measured per scenario; the median is reported. */
+  rounds: number;
+  /** Tenants (API keys) the requests rotate over; at least `connections` avoids shared rotations. */
+  tenants: number;
+  /** Pin the target to core 0 and the upstream and autocannon to core 1 (needs `taskset`). */
+  pin: boolean;
+  /** Seconds of saturated scenario (a) for the memory soak; 0: no soak, run the scenarios. */
+  soakSeconds: number;
+  /** The gateway's LOG_LEVEL. */
+  logLevel: string;
+  /** Profile the gateway with `node --cpu-prof` and summarise the top self-time functions. */
+  cpuProf: boolean;
+  /** Extra gateway start-ups timed before the bench (each in a fresh process). */
+  startupRuns: number;
+  /** Longest wait for a process to be ready, in ms. */
+  startTimeoutMs: number;
+  /** Skip measuring the upstream's own capacity per scenario. */
+  skipUpstream: boolean;
+  /** Requests sent one by one to count upstream calls per request exactly. */
+  callProbeRequests: number;
+}
+
+export const USAGE = `npm run bench -- [options]
+
+  --duration <s>       measured seconds per target and scenario   (BENCH_DURATION, 10)
+  --warmup <s>         warm-up seconds before each measurement     (BENCH_WARMUP, 3)
+  --connections <n>    autocannon connections                      (BENCH_CONNECTIONS, 20)
+  --scenarios <list>   a,b,c,d (see below)                         (BENCH_SCENARIOS, a,b,c,d)
+  --rounds <n>         baseline/gateway pairs per scenario, order alternating;
+                       the median is reported                      (BENCH_ROUNDS, 1)
+  --tenants <n>        API keys the requests rotate over           (BENCH_TENANTS, = connections)
+  --pin                gateway/baseline on core 0, upstream and autocannon on core 1
+                       (taskset, Linux only)                       (BENCH_PIN=1)
+  --soak <s>           memory soak instead of the scenarios: saturate (a) for <s> seconds,
+                       sample RSS every second, report the slope of the last 60 s
+  --log-level <level>  the gateway's LOG_LEVEL                     (BENCH_LOG_LEVEL, warn)
+  --cpu-prof           run the gateway under node --cpu-prof and summarise the profile
+  --startup-runs <n>   extra timed gateway start-ups               (BENCH_STARTUP_RUNS, 3)
+  --start-timeout <ms> longest wait for a process to be ready      (BENCH_START_TIMEOUT, 15000)
+  --skip-upstream      do not measure the upstream's own capacity
+  --help
+
+Scenarios: (a) refreshWebhookSecret, every field; (b) webhook(id), a few fields;
+(c) webhooks(first: 10) with health; (d) _entities for 10 webhooks.
+`;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function parseOptions(argv: readonly string[], env = process.env): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      scenarios: { type: 'string' },
+      rounds: { type: 'string' },
+      tenants: { type: 'string' },
+      pin: { type: 'boolean' },
+      soak: { type: 'string' },
+      'log-level': { type: 'string' },
+      'cpu-prof': { type: 'boolean' },
+      'startup-runs': { type: 'string' },
+      'start-timeout': { type: 'string' },
+      'skip-upstream': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+
+  const connections = whole('connections', values.connections ?? env['BENCH_CONNECTIONS'], 20, 1);
+  const scenarioList = (values.scenarios ?? env['BENCH_SCENARIOS'] ?? SCENARIO_NAMES.join(','))
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '');
+  const scenarios = scenarioList.map((name) => {
+    const known = SCENARIO_NAMES.find((candidate) => candidate === name);
+    if (!known) throw new UsageError(`Unknown scenario "${name}": use ${SCENARIO_NAMES.join(',')}`);
+    return known;
+  });
+  return {
+    durationSeconds: whole('duration', values.duration ?? env['BENCH_DURATION'], 10, 1),
+    warmupSeconds: whole('warmup', values.warmup ?? env['BENCH_WARMUP'], 3, 0),
+    connections,
+    scenarios,
+    rounds: whole('rounds', values.rounds ?? env['BENCH_ROUNDS'], 1, 1),
+    tenants: whole('tenants', values.tenants ?? env['BENCH_TENANTS'], connections, 1),
+    pin: values.pin ?? env['BENCH_PIN'] === '1',
+    soakSeconds: whole('soak', values.soak, 0, 0),
+    logLevel: values['log-level'] ?? env['BENCH_LOG_LEVEL'] ?? 'warn',
+    cpuProf: values['cpu-prof'] ?? false,
+    startupRuns: whole('startup-runs', values['startup-runs'] ?? env['BENCH_STARTUP_RUNS'], 3, 0),
+    startTimeoutMs: whole(
+      'start-timeout',
+      values['start-timeout'] ?? env['BENCH_START_TIMEOUT'],
+      15_000,
+      100,
+    ),
+    skipUpstream: values['skip-upstream'] ?? false,
+    callProbeRequests: 20,
+  };
+}
+
+function whole(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new UsageError(`--${name} must be a whole number of at least ${min}, got "${raw}"`);
+  }
+  return value;
+}
