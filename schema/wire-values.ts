@@ -57,13 +57,19 @@ export function wireArray(value: unknown, coordinate: string): unknown[] {
 /** Full ISO-8601 date-time with a time zone, as Featurebase writes them. */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** What Featurebase sends, and what the DateTime scalar sends on: UTC with milliseconds. */
+const CANONICAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /**
- * A date-time checked here rather than in the scalar: the executor rethrows a scalar's error as
- * a plain Error, losing its code, while a resolver's error keeps it.
+ * A date-time checked (and normalised to UTC) here rather than in the scalar: the executor
+ * rethrows a scalar's error as a plain Error, losing its code, while a resolver's error keeps it.
  */
 export function wireDateTime(value: unknown, coordinate: string): string {
-  if (typeof value === 'string' && ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) {
-    return value;
+  if (typeof value === 'string' && ISO_DATE_TIME.test(value)) {
+    const time = Date.parse(value);
+    if (!Number.isNaN(time)) {
+      return CANONICAL_DATE_TIME.test(value) ? value : new Date(time).toISOString();
+    }
   }
   throw invalidUpstreamValue(coordinate);
 }

@@ -3,7 +3,6 @@
  * bound to both. Built fresh for every request, so nothing (loaders included) outlives it.
  */
 
-import type { Logger } from 'pino';
 import { type CredentialDefaults, resolveCredentials } from './credentials.ts';
 import type { RequestLimits } from './request-limits.ts';
 import type { SingleFlight } from './single-flight.ts';
@@ -14,7 +13,6 @@ import { WebhookOperations } from './webhook-operations.ts';
 export interface GatewayContext {
   requestId: string;
   webhooks: WebhookOperations;
-  log: Logger;
   /** `_entities` representations one request may carry. */
   maxEntityRepresentations: number;
 }
@@ -31,11 +29,9 @@ export function createContext(
   dependencies: ContextDependencies,
   request: Request,
   requestId: string,
-  log: Logger,
 ): GatewayContext {
   return {
     requestId,
-    log,
     maxEntityRepresentations: dependencies.limits.maxEntityRepresentations,
     webhooks: new WebhookOperations({
       client: dependencies.client,

@@ -73,6 +73,19 @@ export function resolveCredentials(
  * Newer versions pass even if unknown here: Featurebase promises they keep compatibility.
  */
 export function isSupportedApiVersion(version: string): boolean {
+  // Every request asks about the same few versions: remember the answers (versions are not
+  // secrets; the map is bounded so junk versions cannot grow it).
+  const known = checkedVersions.get(version);
+  if (known !== undefined) return known;
+  const supported = checkVersion(version);
+  if (checkedVersions.size < CHECKED_VERSIONS_MAX) checkedVersions.set(version, supported);
+  return supported;
+}
+
+const CHECKED_VERSIONS_MAX = 64;
+const checkedVersions = new Map<string, boolean>();
+
+function checkVersion(version: string): boolean {
   const match = VERSION.exec(version);
   if (!match) return false;
   const [, year, month, day] = match;

@@ -8,6 +8,7 @@ import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspect
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../schema/index.ts';
+import { useBodyLimit } from './body-limit.ts';
 import { browserSafetyPlugins, corsOptions } from './browser-safety.ts';
 import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
 import type { CredentialDefaults } from './credentials.ts';
@@ -87,7 +88,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
-    maxRequestBodySize: limits.maxRequestBodyBytes,
+    // Enforced by `useBodyLimit`, which skips Yoga's per-request counting stream when the
+    // Content-Length already says how long the body is.
+    maxRequestBodySize: false,
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
     cors: corsOptions(options.corsOrigins ?? [], options.corsAllowLocalhost ?? false),
     graphqlEndpoint: GRAPHQL_PATH,
@@ -107,6 +110,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     plugins: [
       useHealth(options.client),
       useRequestTracking(logger),
+      useBodyLimit(limits.maxRequestBodyBytes),
       useLeakFreeErrors(),
       ...browserSafetyPlugins(),
       ...requestLimitPlugins(limits),
@@ -116,7 +120,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ],
     context: ({ request }) => {
       const requestId = requestIdOf(request);
-      return createContext(dependencies, request, requestId, logger.child({ requestId }));
+      return createContext(dependencies, request, requestId);
     },
   });
 }

@@ -51,6 +51,8 @@ export function useRequestTracking(log: Logger): Plugin {
       const entry = track(request);
       response.headers.set('x-request-id', entry.id);
       response.headers.set('cache-control', 'no-store');
+      // Not even built when info is off (the object and the URL parse cost on every request).
+      if (!log.isLevelEnabled('info')) return;
       log.info(
         {
           requestId: entry.id,

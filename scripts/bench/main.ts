@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 /**
  * `npm run bench`: the gateway side by side with a raw pass-through proxy, on loopback, against
  * the same fast upstream (issue 5). See `USAGE` in options.ts for the flags.
@@ -33,7 +34,13 @@ import {
   type Watched,
 } from './load.ts';
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.ts';
-import { installCleanupHandlers, pinSelf, stopAll, tasksetAvailable } from './processes.ts';
+import {
+  installCleanupHandlers,
+  pinSelf,
+  REPO_ROOT,
+  stopAll,
+  tasksetAvailable,
+} from './processes.ts';
 import { summariseProfile } from './profile.ts';
 import {
   type BenchReport,
@@ -101,14 +108,20 @@ async function main(): Promise<number> {
     }
   }
 
+  const built = options.gatewayBuild === 'built';
+  // As `npm run start:prod` runs it (NODE_ENV=production: graphql-js without its development
+  // checks), or as `npm start` does (NODE_ENV inherited from the shell).
+  const nodeEnv = built ? 'production' : process.env['NODE_ENV'];
+  const gatewayCommand = built
+    ? 'NODE_ENV=production node dist/main.mjs (npm run build; npm run start:prod)'
+    : 'node --import tsx src/main.ts (npm start)';
+  if (built) buildGateway();
   const gatewayEnv = {
     FEATUREBASE_API_URL: '(the upstream child)',
     LOG_LEVEL: options.logLevel,
     HOST: '127.0.0.1',
     PORT: '0',
-    // Inherited, not set: `NODE_ENV=production npm run bench` measures graphql-js without its
-    // development-mode checks.
-    NODE_ENV: process.env['NODE_ENV'] ?? '(unset)',
+    NODE_ENV: nodeEnv ?? '(unset)',
   };
   const report: BenchReport = {
     startedAt,
@@ -125,7 +138,7 @@ async function main(): Promise<number> {
       `Featurebase gateway bench: ${host.node}, ${host.cpuModel} × ${host.cpuCount}, ${host.platform}, code ${report.source.commit}${report.source.dirty ? ' + uncommitted changes in src/ or schema/' : ''}`,
       `  ${options.connections} connections, ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured, ${options.tenants} tenants`,
       `  pinning: ${pinLayout}${options.pin ? '' : ' (--pin: gateway on core 0, upstream + autocannon on core 1)'}`,
-      `  gateway: node --import tsx src/main.ts, LOG_LEVEL=${options.logLevel}, NODE_ENV=${process.env['NODE_ENV'] ?? '(unset, as npm start)'}, every limit and protection at its default`,
+      `  gateway: ${gatewayCommand}, LOG_LEVEL=${options.logLevel}, NODE_ENV=${nodeEnv ?? '(unset)'}, every limit and protection at its default`,
       '',
     ].join('\n'),
   );
@@ -149,6 +162,8 @@ async function main(): Promise<number> {
     logLevel: options.logLevel,
     cpu: cpuFor.target,
     timeoutMs: options.startTimeoutMs,
+    built,
+    nodeEnv,
   };
   const startups: StartedGateway[] = [];
   for (let run = 0; run < options.startupRuns; run++) {
@@ -165,7 +180,7 @@ async function main(): Promise<number> {
   if (!options.cpuProf) startups.push(gateway);
   const firstAnswerMs = startups.map((started) => round(started.firstAnswerMs, 0));
   report.startup = {
-    command: 'node --import tsx src/main.ts',
+    command: gatewayCommand,
     firstAnswerMs,
     listeningMs: startups.map((started) => round(started.listeningMs, 0)),
     medianFirstAnswerMs: median(firstAnswerMs),
@@ -327,3 +342,11 @@ main().then(
     stopAll().finally(() => process.exit(1));
   },
 );
+
+/** `npm run build`, so the bench measures the code as it is now. */
+function buildGateway(): void {
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}

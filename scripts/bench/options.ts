@@ -31,6 +31,11 @@ export interface BenchOptions {
   skipUpstream: boolean;
   /** Requests sent one by one to count upstream calls per request exactly. */
   callProbeRequests: number;
+  /**
+   * `built`: `npm run build`'s dist/main.mjs under plain node with NODE_ENV=production, as
+   * `npm run start:prod` runs it; `tsx`: src/main.ts through the TypeScript loader, as `npm start`.
+   */
+  gatewayBuild: 'built' | 'tsx';
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -51,6 +56,8 @@ export const USAGE = `npm run bench -- [options]
   --startup-runs <n>   extra timed gateway start-ups               (BENCH_STARTUP_RUNS, 3)
   --start-timeout <ms> longest wait for a process to be ready      (BENCH_START_TIMEOUT, 15000)
   --skip-upstream      do not measure the upstream's own capacity
+  --gateway <how>      built: dist/main.mjs, NODE_ENV=production (npm run start:prod);
+                       tsx: src/main.ts through tsx (npm start)    (BENCH_GATEWAY, built)
   --help
 
 Scenarios: (a) refreshWebhookSecret, every field; (b) webhook(id), a few fields;
@@ -78,6 +85,7 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
       'startup-runs': { type: 'string' },
       'start-timeout': { type: 'string' },
       'skip-upstream': { type: 'boolean' },
+      gateway: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -114,6 +122,7 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
     ),
     skipUpstream: values['skip-upstream'] ?? false,
     callProbeRequests: 20,
+    gatewayBuild: gatewayBuild(values.gateway ?? env['BENCH_GATEWAY'] ?? 'built'),
   };
 }
 
@@ -124,4 +133,9 @@ function whole(name: string, raw: string | undefined, fallback: number, min: num
     throw new UsageError(`--${name} must be a whole number of at least ${min}, got "${raw}"`);
   }
   return value;
+}
+
+function gatewayBuild(raw: string): 'built' | 'tsx' {
+  if (raw === 'built' || raw === 'tsx') return raw;
+  throw new UsageError(`--gateway must be built or tsx, got "${raw}"`);
 }

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.ts', import.meta.url));
+const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
 
 /** Lines kept from each child's output, for error messages. */
 const TAIL_LINES = 40;
@@ -22,6 +22,8 @@ export interface SpawnOptions {
   name: string;
   /** The module to run, relative to the repository root. */
   entry: string;
+  /** Run `entry` through tsx (TypeScript); false for plain JavaScript. Default true. */
+  typescript?: boolean;
   args?: readonly string[];
   env?: Readonly<Record<string, string>>;
   /** Use `env` alone instead of adding it to this process's environment. */
@@ -47,8 +49,7 @@ export class Child {
     // process, and the pid we measure must be the one that serves. Same loader, same code.
     const nodeArgs = [
       ...(options.nodeFlags ?? []),
-      '--import',
-      'tsx',
+      ...(options.typescript === false ? [] : ['--import', 'tsx']),
       '--import',
       ORPHAN_GUARD,
       options.entry,

@@ -61,6 +61,10 @@ export interface GatewayOptions {
   timeoutMs: number;
   /** Extra Node flags, e.g. `--cpu-prof`. */
   nodeFlags?: readonly string[];
+  /** dist/main.mjs under plain node (true), or src/main.ts through tsx. */
+  built: boolean;
+  /** NODE_ENV for the gateway; undefined leaves it unset. */
+  nodeEnv: string | undefined;
 }
 
 export interface StartedGateway extends Started {
@@ -79,6 +83,8 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !GATEWAY_SETTING.test(name)) env[name] = value;
   }
+  if (options.nodeEnv === undefined) delete env['NODE_ENV'];
+  else env['NODE_ENV'] = options.nodeEnv;
   Object.assign(env, {
     FEATUREBASE_API_URL: options.upstreamUrl,
     LOG_LEVEL: options.logLevel,
@@ -87,7 +93,8 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   });
   const child = new Child({
     name: 'gateway',
-    entry: 'src/main.ts',
+    entry: options.built ? 'dist/main.mjs' : 'src/main.ts',
+    typescript: !options.built,
     env,
     replaceEnv: true,
     cpu: options.cpu,

@@ -87,6 +87,11 @@ export class RateLimitGate {
     return waitMs;
   }
 
+  /** Whether this answer would hold its key back (so whether its key needs hashing at all). */
+  wouldHold(answer: RateLimitAnswer): boolean {
+    return this.#options.maxKeys > 0 && this.#waitFrom(answer) !== undefined;
+  }
+
   /** Keys currently remembered (expired ones included until they are next looked at). */
   get size(): number {
     return this.#closedUntil.size;

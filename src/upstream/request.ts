@@ -221,12 +221,12 @@ async function send(
       maxRedirections: 0,
     },
   };
-  const key = config.resilience.admit(caller.apiKey, call.scope);
-  return config.resilience.call(call.scope, () => attempts(call, key, deadline));
+  config.resilience.admit(caller.apiKey, call.scope);
+  return config.resilience.call(call.scope, () => attempts(call, caller.apiKey, deadline));
 }
 
 /** The retry loop: one attempt after another, each in a bulkhead slot, while retries are allowed. */
-async function attempts(call: Call, key: string, deadline: number): Promise<UpstreamResponse> {
+async function attempts(call: Call, apiKey: string, deadline: number): Promise<UpstreamResponse> {
   const { config, method, callerSignal, scope } = call;
   const { resilience } = config;
   let previousError: unknown;
@@ -254,7 +254,7 @@ async function attempts(call: Call, key: string, deadline: number): Promise<Upst
     if (result.status !== undefined) {
       event.status = result.status;
       const retryAfterMs = result.ok ? undefined : result.retryAfterMs;
-      resilience.observe(key, scope, {
+      resilience.observe(apiKey, scope, {
         status: result.status,
         rateLimit: result.rateLimit,
         retryAfterMs,
