@@ -59,13 +59,14 @@ export function maskError(error: unknown): Error {
 export function useLeakFreeErrors(): Plugin {
   return {
     onResultProcess({ result, setResult }) {
-      if (Array.isArray(result)) setResult(result.map(withoutLeakyErrors));
-      else if (!isAsyncIterable(result)) setResult(withoutLeakyErrors(result));
+      if (Array.isArray(result)) setResult(result.map(scrubLeakyErrors));
+      else if (!isAsyncIterable(result)) setResult(scrubLeakyErrors(result));
     },
   };
 }
 
-function withoutLeakyErrors(result: ExecutionResult): ExecutionResult {
+/** Removes in place what an answer's errors would leak (see `useLeakFreeErrors`). */
+export function scrubLeakyErrors(result: ExecutionResult): ExecutionResult {
   for (const error of result.errors ?? [])
     if (isGraphQLError(error) && hasLeak(error)) withoutLeaks(error);
   return result;

@@ -10,6 +10,9 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { createFastPath } from './fast-path.ts';
+import { type Gateway, GRAPHQL_PATH } from './gateway.ts';
+import type { RequestLimits } from './request-limits.ts';
 
 export const SERVER_TIMEOUTS = {
   /** Whole request headers must arrive within this (slowloris). Node's default: 60 s. */
@@ -20,7 +23,17 @@ export const SERVER_TIMEOUTS = {
   keepAliveTimeoutMs: 5_000,
 } as const;
 
-export function createHttpServer(handler: RequestListener): Server {
+/** A handler that may serve a request itself, or pass it on to `next`. */
+export type FrontHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  next: () => void,
+) => void;
+
+export function createHttpServer(handler: RequestListener, front?: FrontHandler): Server {
+  const listener: RequestListener = front
+    ? (request, response) => front(request, response, () => handler(request, response))
+    : handler;
   const server = createServer(
     {
       headersTimeout: SERVER_TIMEOUTS.headersTimeoutMs,
@@ -28,7 +41,7 @@ export function createHttpServer(handler: RequestListener): Server {
       keepAliveTimeout: SERVER_TIMEOUTS.keepAliveTimeoutMs,
       // Node's 16 KiB header limit (431 beyond it) is kept as is: it is already the right bound.
     },
-    guarded(handler),
+    guarded(listener),
   );
   return server;
 }
@@ -65,4 +78,19 @@ function joinRepeatedAuthorization(request: IncomingMessage): void {
     }
   }
   if (values.length > 1) request.headers.authorization = values.join(', ');
+}
+
+/** The gateway's server as main.ts runs it: the fast path in front of Yoga. */
+export function createGatewayServer(
+  gateway: Gateway,
+  options: { limits: Pick<RequestLimits, 'maxRequestBodyBytes' | 'maxQueryLength'> },
+): Server {
+  return createHttpServer(
+    gateway,
+    createFastPath(gateway, {
+      graphqlPath: GRAPHQL_PATH,
+      maxBodyBytes: options.limits.maxRequestBodyBytes,
+      maxQueryLength: options.limits.maxQueryLength,
+    }),
+  );
 }

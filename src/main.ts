@@ -5,7 +5,7 @@
 
 import { ConfigError, type GatewayConfig, loadConfig } from './config.ts';
 import { createGateway, GRAPHQL_PATH } from './gateway.ts';
-import { createHttpServer } from './http-server.ts';
+import { createGatewayServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
 import { drain } from './shutdown.ts';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     corsAllowLocalhost: simulator !== undefined,
   });
 
-  const server = createHttpServer(gateway);
+  const server = createGatewayServer(gateway, { limits: config.limits });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

@@ -48,22 +48,29 @@ export function useRequestTracking(log: Logger): Plugin {
       }
     },
     onResponse({ request, response }) {
-      const entry = track(request);
-      response.headers.set('x-request-id', entry.id);
+      const id = finishTracking(request, response.status, log);
+      response.headers.set('x-request-id', id);
       response.headers.set('cache-control', 'no-store');
-      // Not even built when info is off (the object and the URL parse cost on every request).
-      if (!log.isLevelEnabled('info')) return;
-      log.info(
-        {
-          requestId: entry.id,
-          method: request.method,
-          path: new URL(request.url).pathname,
-          operationName: entry.operationName,
-          status: response.status,
-          durationMs: Math.round((performance.now() - entry.startedAt) * 10) / 10,
-        },
-        'request',
-      );
     },
   };
+}
+
+/** Writes the access log line of a request (when info is on) and returns its request id. */
+export function finishTracking(request: Request, status: number, log: Logger): string {
+  const entry = track(request);
+  // Not even built when info is off (the object and the URL parse cost on every request).
+  if (log.isLevelEnabled('info')) {
+    log.info(
+      {
+        requestId: entry.id,
+        method: request.method,
+        path: new URL(request.url).pathname,
+        operationName: entry.operationName,
+        status,
+        durationMs: Math.round((performance.now() - entry.startedAt) * 10) / 10,
+      },
+      'request',
+    );
+  }
+  return entry.id;
 }

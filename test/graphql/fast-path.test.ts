@@ -1,0 +1,223 @@
+/**
+ * The fast path (src/fast-path.ts) must answer exactly as Yoga does. Two real servers over the
+ * same gateway and simulator: one with the fast path in front, as main.ts builds it, one with
+ * Yoga alone. Every request goes to both; status, content type, caching and body must match,
+ * and the fast path must really have served the ordinary ones.
+ */
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createFastPath } from '../../src/fast-path.ts';
+import { createHttpServer } from '../../src/http-server.ts';
+import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
+import { API_KEY, startTestGateway } from '../support/gateway.ts';
+
+const harness = await startTestGateway();
+const served: ('fast' | 'yoga')[] = [];
+const withFastPath = await listen(
+  createHttpServer(
+    harness.gateway,
+    createFastPath(harness.gateway, {
+      graphqlPath: '/graphql',
+      maxBodyBytes: 1_000_000,
+      maxQueryLength: 20_000,
+      onServed: (path) => served.push(path),
+    }),
+  ),
+);
+const yogaOnly = await listen(createHttpServer(harness.gateway));
+afterAll(async () => {
+  await withFastPath.close();
+  await yogaOnly.close();
+  await harness.close();
+});
+beforeEach(() => {
+  harness.simulator.reset();
+  served.length = 0;
+});
+
+const [id] = SEED_WEBHOOK_IDS as [string];
+const FULL = `query Full($id: ID!) { webhook(id: $id) {
+  id name url description topics unrecognizedTopics status unrecognizedStatus secret version
+  requestConfig { timeoutMs headers { name value } } lastStatus { code message timestamp }
+  health { avgResponseTime lastResponseTime lastSuccessAt errorsSinceLastSuccess consecutiveFailures }
+  createdAt updatedAt } }`;
+const JSON_HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
+
+async function listen(server: Server) {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+interface Answer {
+  status: number;
+  contentType: string | null;
+  cacheControl: string | null;
+  hasRequestId: boolean;
+  body: unknown;
+}
+
+async function send(url: string, init: RequestInit): Promise<Answer> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: compared as text
+  }
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    cacheControl: response.headers.get('cache-control'),
+    hasRequestId: response.headers.has('x-request-id'),
+    body,
+  };
+}
+
+/** Sends the same request to both servers and expects the same answer; returns it. */
+async function same(init: RequestInit, path: 'fast' | 'yoga'): Promise<Answer> {
+  const fast = await send(withFastPath.url, init);
+  expect(served).toEqual([path]);
+  const yoga = await send(yogaOnly.url, init);
+  expect(fast).toEqual(yoga);
+  return fast;
+}
+
+const post = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { ...JSON_HEADERS, ...headers },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+describe('the fast path answers as Yoga does', () => {
+  it.each([
+    ['every field of a webhook', { query: FULL, variables: { id } }],
+    [
+      'a page of webhooks',
+      {
+        query:
+          '{ webhooks(first: 3) { edges { cursor node { id health { consecutiveFailures } } } pageInfo { hasNextPage endCursor } } }',
+      },
+    ],
+    ['a webhook that does not exist', { query: FULL, variables: { id: 'a'.repeat(24) } }],
+    ['an id that is not an id (BAD_USER_INPUT)', { query: FULL, variables: { id: '../x' } }],
+    [
+      'one operation of several, by name',
+      { query: `query A { __typename } ${FULL}`, operationName: 'Full', variables: { id } },
+    ],
+    ['extensions', { query: '{ __typename }', extensions: { persistedQuery: null } }],
+    [
+      '_entities',
+      {
+        query:
+          'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Webhook { id name } } }',
+        variables: { r: [{ __typename: 'Webhook', id }, { __typename: 'Nope' }] },
+      },
+    ],
+  ])('%s (served by the fast path)', async (_, body) => {
+    const answer = await same(post(body), 'fast');
+    expect(answer.status).toBe(200);
+    expect(answer.cacheControl).toBe('no-store');
+    expect(answer.hasRequestId).toBe(true);
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['an unusable Authorization (UNAUTHENTICATED)', { authorization: 'Basic x' }],
+    ['a version that is too old', { 'featurebase-version': '2025-12-12.clover' }],
+  ])('%s (served by the fast path)', async (_, headers) => {
+    const answer = await same(post({ query: FULL, variables: { id } }, headers), 'fast');
+    expect(JSON.stringify(answer.body)).toMatch(/UNAUTHENTICATED|UNSUPPORTED_API_VERSION/);
+  });
+
+  it.each([
+    ['no Accept', undefined],
+    ['*/*', '*/*'],
+    ['application/json', 'application/json'],
+    ['application/graphql-response+json', 'application/graphql-response+json'],
+    ['both, response type first', 'application/graphql-response+json, application/json;q=0.9'],
+    ['both, JSON first', 'application/json, application/graphql-response+json'],
+  ])('negotiates the same content type for Accept: %s', async (_, accept) => {
+    const answer = await same(post({ query: '{ __typename }' }, accept ? { accept } : {}), 'fast');
+    expect(answer.contentType).toMatch(/^application\/(graphql-response\+)?json; charset=utf-8$/);
+  });
+
+  it.each([
+    ['a syntax error', { query: '{ webhook(id: ' }],
+    ['a validation error', { query: '{ webhok { id } }' }],
+    ['a variable coercion error', { query: FULL, variables: { id: { $ne: null } } }],
+    [
+      'too many aliases',
+      {
+        query: `{ ${Array.from({ length: 16 }, (_, n) => `a${n}: webhooks { pageInfo { hasNextPage } }`).join(' ')} }`,
+      },
+    ],
+    ['a subscription', { query: 'subscription { x }' }],
+    ['an unknown parameter', { query: '{ __typename }', foo: 1 }],
+    ['variables that are not an object', { query: '{ __typename }', variables: 'x' }],
+    ['introspection', { query: '{ __schema { queryType { name } } }' }],
+    ['a batch (off)', [{ query: '{ __typename }' }, { query: '{ __typename }' }]],
+    ['malformed JSON', '{"query":'],
+    ['JSON that is not an object', '42'],
+  ])('%s (handed to Yoga)', async (_, body) => {
+    await same(post(body), 'yoga');
+  });
+
+  it.each([
+    [
+      'a browser request with an Origin (CORS)',
+      post({ query: '{ __typename }' }, { origin: 'https://evil.example' }),
+    ],
+    [
+      'a text/plain POST (CSRF)',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: '{"query":"{ __typename }"}',
+      },
+    ],
+    ['a GET', { method: 'GET', headers: { accept: 'application/json' } }],
+  ])('%s (never served by the fast path)', async (_, init) => {
+    const url = (base: string) => (init.method === 'GET' ? `${base}?query=%7B__typename%7D` : base);
+    const fast = await send(url(withFastPath.url), init);
+    expect(served).toEqual(['yoga']);
+    const yoga = await send(url(yogaOnly.url), init);
+    expect(fast).toEqual(yoga);
+  });
+
+  it('rotates a secret once and answers with the secret Featurebase holds', async () => {
+    const answer = await send(
+      withFastPath.url,
+      post({
+        query: 'mutation ($id: ID!) { refreshWebhookSecret(id: $id) { id secret } }',
+        variables: { id },
+      }),
+    );
+    expect(served).toEqual(['fast']);
+    expect(answer.status).toBe(200);
+    const secret = (answer.body as { data: { refreshWebhookSecret: { secret: string } } }).data
+      .refreshWebhookSecret.secret;
+    expect(secret).toBe(harness.simulator.peekWebhook(API_KEY, id)?.secret);
+    expect(harness.simulator.countRequests({ method: 'POST' })).toBe(1);
+  });
+
+  it('echoes a safe X-Request-Id and forwards it upstream', async () => {
+    const response = await fetch(
+      withFastPath.url,
+      post({ query: FULL, variables: { id } }, { 'x-request-id': 'trace-fast-1' }),
+    );
+    await response.text();
+    expect(served).toEqual(['fast']);
+    expect(response.headers.get('x-request-id')).toBe('trace-fast-1');
+    expect(harness.simulator.requests[0]?.headers['x-request-id']).toBe('trace-fast-1');
+  });
+});
