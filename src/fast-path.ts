@@ -19,17 +19,28 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
 import type { GraphQLParams } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
-import { type Gateway, loggerOf } from './gateway.ts';
+import { directExecutionOf, type Gateway, loggerOf } from './gateway.ts';
 import { scrubLeakyErrors } from './graphql-errors.ts';
-import { finishTracking } from './request-tracking.ts';
+import { PreparedOperations } from './prepared-operations.ts';
+import { finishTracking, noteOperationName } from './request-tracking.ts';
 
 export interface FastPathOptions {
   graphqlPath: string;
   maxBodyBytes: number;
   maxQueryLength: number;
-  /** Told which path answered each request (for metrics and tests). Default: none. */
-  onServed?: (path: 'fast' | 'yoga') => void;
+  /**
+   * Run texts Yoga has already accepted without its pipeline (src/prepared-operations.ts).
+   * Default `true`; `false` measures or tests the fast path alone.
+   */
+  prepared?: boolean;
+  /**
+   * Told which path answered each request (for metrics and tests): `fast` through Yoga's
+   * GraphQL pipeline, `prepared` directly, `yoga` by Yoga whole. Default: none.
+   */
+  onServed?: (path: ServedBy) => void;
 }
+
+export type ServedBy = 'prepared' | 'fast' | 'yoga';
 
 const silentLogger = pino({ level: 'silent' });
 
@@ -47,6 +58,8 @@ const INTROSPECTION = /__schema|__type\s*\(/;
 export function createFastPath(gateway: Gateway, options: FastPathOptions) {
   // The gateway's own logger: the access log is one log, whichever path answered.
   const log = loggerOf(gateway) ?? silentLogger;
+  const direct = options.prepared === false ? undefined : directExecutionOf(gateway);
+  const prepared = direct ? new PreparedOperations(direct) : undefined;
   return (request: IncomingMessage, response: ServerResponse, fallback: () => void): void => {
     const responseType = eligibleResponseType(request, options);
     if (responseType === undefined) {
@@ -55,7 +68,7 @@ export function createFastPath(gateway: Gateway, options: FastPathOptions) {
       return;
     }
     readBody(request, options.maxBodyBytes)
-      .then((body) => serve(gateway, options, log, request, response, body, responseType))
+      .then((body) => serve(gateway, prepared, options, log, request, response, body, responseType))
       // The client went away while sending, or writing the answer failed: nothing to answer.
       .catch(() => response.destroy());
   };
@@ -108,6 +121,7 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
 
 async function serve(
   gateway: Gateway,
+  prepared: PreparedOperations | undefined,
   options: FastPathOptions,
   log: Logger,
   request: IncomingMessage,
@@ -117,22 +131,21 @@ async function serve(
 ): Promise<void> {
   const view = new RequestView(request, response);
   const params = paramsOf(body, options);
-  let result: ExecutionResult | undefined;
+  let answered: Answered | undefined;
   if (params) {
     try {
-      const produced = await gateway.getResultForParams({ params, request: view.asRequest() }, {});
-      // An answer without `data` was refused before execution: Yoga words and codes those.
-      if (isSingleResult(produced) && 'data' in produced) result = produced;
+      answered = await executeParams(gateway, prepared, params, view.asRequest());
     } catch {
-      result = undefined;
+      answered = undefined;
     }
   }
-  if (!result) {
+  if (!answered) {
     options.onServed?.('yoga');
     await replay(gateway, request, response, body);
     return;
   }
-  options.onServed?.('fast');
+  options.onServed?.(answered.path);
+  const { result } = answered;
   scrubLeakyErrors(result);
   const text = JSON.stringify(
     result.errors ? { ...result, errors: result.errors.map(publicErrorJson) } : result,
@@ -147,8 +160,38 @@ async function serve(
   response.end(text);
 }
 
+interface Answered {
+  result: ExecutionResult;
+  path: 'fast' | 'prepared';
+}
+
+/**
+ * Executes the request if it gets that far. A text Yoga already accepted runs directly; any other
+ * goes through Yoga's pipeline, and is remembered once Yoga has executed it. An answer without
+ * `data` was refused before execution: Yoga words and codes those (`undefined` here).
+ */
+async function executeParams(
+  gateway: Gateway,
+  prepared: PreparedOperations | undefined,
+  params: ParamsWithQuery,
+  request: Request,
+): Promise<Answered | undefined> {
+  const document = prepared?.lookup(params);
+  if (prepared && document) {
+    noteOperationName(request, params.operationName);
+    const result = await prepared.execute(document, params, request);
+    return 'data' in result ? { result, path: 'prepared' } : undefined;
+  }
+  const result = await gateway.getResultForParams({ params, request }, {});
+  if (!isSingleResult(result) || !('data' in result)) return undefined;
+  prepared?.remember(params);
+  return { result, path: 'fast' };
+}
+
+type ParamsWithQuery = GraphQLParams & { query: string };
+
 /** The parameters when the body is one ordinary GraphQL request, else `undefined`. */
-function paramsOf(body: Buffer, options: FastPathOptions): GraphQLParams | undefined {
+function paramsOf(body: Buffer, options: FastPathOptions): ParamsWithQuery | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -166,7 +209,7 @@ function paramsOf(body: Buffer, options: FastPathOptions): GraphQLParams | undef
     return undefined;
   }
   if (extensions !== undefined && !isPlainObject(extensions)) return undefined;
-  const params: GraphQLParams = { query };
+  const params: ParamsWithQuery = { query };
   if (isPlainObject(variables)) params.variables = variables;
   if (typeof operationName === 'string') params.operationName = operationName;
   if (isPlainObject(extensions)) params.extensions = extensions;

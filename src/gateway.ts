@@ -13,6 +13,7 @@ import { browserSafetyPlugins, corsOptions } from './browser-safety.ts';
 import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
 import type { CredentialDefaults } from './credentials.ts';
 import { expectedErrorCode, maskError, useLeakFreeErrors } from './graphql-errors.ts';
+import type { DirectExecution } from './prepared-operations.ts';
 import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
 import { requestIdOf, useRequestTracking } from './request-tracking.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -78,10 +79,16 @@ mutation RotateSecret($id: ID!) {
 `;
 
 const loggers = new WeakMap<Gateway, Logger>();
+const directExecutions = new WeakMap<Gateway, DirectExecution>();
 
 /** The logger a gateway was built with (its access log), for the fast path in front of it. */
 export function loggerOf(gateway: Gateway): Logger | undefined {
   return loggers.get(gateway);
+}
+
+/** How to run an accepted query text as this gateway's Yoga would (src/prepared-operations.ts). */
+export function directExecutionOf(gateway: Gateway): DirectExecution | undefined {
+  return directExecutions.get(gateway);
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
@@ -93,6 +100,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits,
     rotations: new SingleFlight(),
   };
+  const contextFor = (request: Request) =>
+    createContext(dependencies, request, requestIdOf(request));
+  const yogaLog = yogaLogger(logger);
   const gateway = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     // Enforced by `useBodyLimit`, which skips Yoga's per-request counting stream when the
@@ -113,7 +123,7 @@ export function createGateway(options: GatewayOptions): Gateway {
             headers: JSON.stringify(options.graphiql?.defaultHeaders ?? {}),
           },
     maskedErrors: { maskError },
-    logging: yogaLogger(logger),
+    logging: yogaLog,
     plugins: [
       useHealth(options.client),
       useRequestTracking(logger),
@@ -125,12 +135,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       blockFieldSuggestionsPlugin(),
       ...(options.introspection === false ? [useDisableIntrospection()] : []),
     ],
-    context: ({ request }) => {
-      const requestId = requestIdOf(request);
-      return createContext(dependencies, request, requestId);
-    },
+    context: ({ request }) => contextFor(request),
   });
   loggers.set(gateway, logger);
+  directExecutions.set(gateway, {
+    schema,
+    contextFor,
+    // As Yoga's own wrapper around `maskError`: what is hidden from the caller is logged.
+    maskError: (error) => {
+      const masked = maskError(error);
+      if (masked !== error) yogaLog.error(error);
+      return masked;
+    },
+  });
   return gateway;
 }
 

@@ -38,7 +38,7 @@ interface PublicError {
 const UNEXPECTED: PublicError = { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' };
 
 /** Yoga `maskedErrors.maskError`: `error` is what the executor (or a plugin) produced. */
-export function maskError(error: unknown): Error {
+export function maskError(error: unknown): GraphQLError {
   const located = isGraphQLError(error) ? error : undefined;
   // Errors graphql-js or Yoga made on purpose (syntax, validation, HTTP-level): already public
   // (`useLeakFreeErrors` removes what they would say of the schema or of the request body).

@@ -43,9 +43,7 @@ export function useRequestTracking(log: Logger): Plugin {
       track(request);
     },
     onParams({ request, params }) {
-      if (typeof params.operationName === 'string') {
-        track(request).operationName = params.operationName.slice(0, 100);
-      }
+      noteOperationName(request, params.operationName);
     },
     onResponse({ request, response }) {
       const id = finishTracking(request, response.status, log);
@@ -53,6 +51,11 @@ export function useRequestTracking(log: Logger): Plugin {
       response.headers.set('cache-control', 'no-store');
     },
   };
+}
+
+/** The operation name for the access log line (truncated: it is the caller's text). */
+export function noteOperationName(request: Request, operationName: unknown): void {
+  if (typeof operationName === 'string') track(request).operationName = operationName.slice(0, 100);
 }
 
 /** Writes the access log line of a request (when info is on) and returns its request id. */

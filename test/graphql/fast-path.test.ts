@@ -2,19 +2,21 @@
  * The fast path (src/fast-path.ts) must answer exactly as Yoga does. Two real servers over the
  * same gateway and simulator: one with the fast path in front, as main.ts builds it, one with
  * Yoga alone. Every request goes to both; status, content type, caching and body must match,
- * and the fast path must really have served the ordinary ones.
+ * and the fast path must really have served the ordinary ones: the first time a text is seen
+ * through Yoga's pipeline, and again directly once Yoga has accepted it
+ * (src/prepared-operations.ts).
  */
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createFastPath } from '../../src/fast-path.ts';
+import { createFastPath, type ServedBy } from '../../src/fast-path.ts';
 import { createHttpServer } from '../../src/http-server.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
 import { API_KEY, startTestGateway } from '../support/gateway.ts';
 
 const harness = await startTestGateway();
-const served: ('fast' | 'yoga')[] = [];
+const served: ServedBy[] = [];
 const withFastPath = await listen(
   createHttpServer(
     harness.gateway,
@@ -84,13 +86,21 @@ async function send(url: string, init: RequestInit): Promise<Answer> {
   };
 }
 
-/** Sends the same request to both servers and expects the same answer; returns it. */
+/**
+ * Sends the same request to both servers and expects the same answer; returns it. A request the
+ * fast path serves is sent twice: once Yoga has accepted its text, it must be run directly.
+ */
 async function same(init: RequestInit, path: 'fast' | 'yoga'): Promise<Answer> {
   const fast = await send(withFastPath.url, init);
-  expect(served).toEqual([path]);
+  expect(served).toEqual([path === 'yoga' ? 'yoga' : expect.stringMatching(/^(fast|prepared)$/)]);
   const yoga = await send(yogaOnly.url, init);
   expect(fast).toEqual(yoga);
-  return fast;
+  if (path === 'yoga') return fast;
+  served.length = 0;
+  const again = await send(withFastPath.url, init);
+  expect(served).toEqual(['prepared']);
+  expect(again).toEqual(await send(yogaOnly.url, init));
+  return again;
 }
 
 const post = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
@@ -202,7 +212,7 @@ describe('the fast path answers as Yoga does', () => {
         variables: { id },
       }),
     );
-    expect(served).toEqual(['fast']);
+    expect(served).toEqual([expect.stringMatching(/^(fast|prepared)$/)]);
     expect(answer.status).toBe(200);
     const secret = (answer.body as { data: { refreshWebhookSecret: { secret: string } } }).data
       .refreshWebhookSecret.secret;
@@ -216,8 +226,43 @@ describe('the fast path answers as Yoga does', () => {
       post({ query: FULL, variables: { id } }, { 'x-request-id': 'trace-fast-1' }),
     );
     await response.text();
-    expect(served).toEqual(['fast']);
+    expect(served).toEqual(['prepared']);
     expect(response.headers.get('x-request-id')).toBe('trace-fast-1');
     expect(harness.simulator.requests[0]?.headers['x-request-id']).toBe('trace-fast-1');
+  });
+
+  it('hands a remembered text to Yoga when its variables do not coerce', async () => {
+    await same(post({ query: FULL, variables: { id } }), 'fast');
+    served.length = 0;
+    const answer = await same(post({ query: FULL, variables: { id: 42.5 } }), 'yoga');
+    expect(answer.status).toBe(400);
+  });
+
+  it('masks an upstream failure on a remembered text as Yoga does', async () => {
+    await same(post({ query: FULL, variables: { id } }), 'fast');
+    served.length = 0;
+    // A refusal (never retried) whose body says more than Featurebase documents.
+    harness.simulator.injectFault({ status: 403, body: { secret: 'whsec_leak' }, times: 2 });
+    const logged = harness.logs().length;
+    const answer = await send(withFastPath.url, post({ query: FULL, variables: { id } }));
+    expect(served).toEqual(['prepared']);
+    // Logged as Yoga logs what it masks: the public code, never the upstream body.
+    const newLines = harness.logs().slice(logged);
+    expect(newLines).toMatch(/"msg":"operation failed"/);
+    expect(newLines).not.toContain('whsec_leak');
+    const yoga = await send(yogaOnly.url, post({ query: FULL, variables: { id } }));
+    expect(answer).toEqual(yoga);
+    expect(JSON.stringify(answer.body)).not.toContain('whsec_leak');
+    expect(JSON.stringify(answer.body)).toMatch(/"code":"[A-Z_]+"/);
+    expect(answer.body).toMatchObject({ data: { webhook: null } });
+  });
+
+  it('runs a remembered text only under the operation name it was accepted with', async () => {
+    const query = `query A { webhooks(first: 1) { pageInfo { hasNextPage } } } ${FULL}`;
+    await same(post({ query, operationName: 'Full', variables: { id } }), 'fast');
+    served.length = 0;
+    await same(post({ query, operationName: 'A' }), 'fast');
+    served.length = 0;
+    await same(post({ query, operationName: 'Nope' }), 'yoga');
   });
 });
