@@ -65,10 +65,13 @@ const CANONICAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  * rethrows a scalar's error as a plain Error, losing its code, while a resolver's error keeps it.
  */
 export function wireDateTime(value: unknown, coordinate: string): string {
-  if (typeof value === 'string' && ISO_DATE_TIME.test(value)) {
-    const time = Date.parse(value);
-    if (!Number.isNaN(time)) {
-      return CANONICAL_DATE_TIME.test(value) ? value : new Date(time).toISOString();
+  if (typeof value === 'string') {
+    // The usual form first: one pattern, and the parse only to reject impossible dates.
+    if (CANONICAL_DATE_TIME.test(value)) {
+      if (!Number.isNaN(Date.parse(value))) return value;
+    } else if (ISO_DATE_TIME.test(value)) {
+      const time = Date.parse(value);
+      if (!Number.isNaN(time)) return new Date(time).toISOString();
     }
   }
   throw invalidUpstreamValue(coordinate);

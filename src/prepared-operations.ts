@@ -39,8 +39,20 @@ export interface PreparedOperationsOptions {
   maxCharacters?: number;
 }
 
+interface Remembered {
+  operationName: string | undefined;
+  query: string;
+  document: DocumentNode;
+}
+
 export class PreparedOperations {
-  readonly #documents = new Map<string, { document: DocumentNode; size: number }>();
+  /**
+   * By operation name, then by text: no key string is built per request (a concatenation would
+   * copy and hash the whole text again on every lookup).
+   */
+  readonly #byName = new Map<string | undefined, Map<string, Remembered>>();
+  /** Every entry, oldest first (a Set iterates in insertion order). */
+  readonly #entries = new Set<Remembered>();
   readonly #maxEntries: number;
   readonly #maxCharacters: number;
   #characters = 0;
@@ -54,32 +66,43 @@ export class PreparedOperations {
   }
 
   get size(): number {
-    return this.#documents.size;
+    return this.#entries.size;
   }
 
   /** The document of a text Yoga has accepted, if it is still remembered. */
   lookup(params: GraphQLParams & { query: string }): DocumentNode | undefined {
-    return this.#documents.get(keyOf(params))?.document;
+    return this.#byName.get(params.operationName ?? undefined)?.get(params.query)?.document;
   }
 
   /** Call only after Yoga executed these params: its parser and validation accepted the text. */
   remember(params: GraphQLParams & { query: string }): void {
-    const key = keyOf(params);
-    if (this.#documents.has(key) || key.length > this.#maxCharacters) return;
-    const document = parse(params.query);
-    // Oldest first: Map iteration follows insertion order.
-    for (const [oldest, entry] of this.#documents) {
-      if (
-        this.#documents.size < this.#maxEntries &&
-        this.#characters + key.length <= this.#maxCharacters
-      ) {
+    const operationName = params.operationName ?? undefined;
+    const { query } = params;
+    const size = sizeOf(operationName, query);
+    if (this.lookup(params) || size > this.#maxCharacters) return;
+    const entry: Remembered = { operationName, query, document: parse(query) };
+    for (const oldest of this.#entries) {
+      if (this.#entries.size < this.#maxEntries && this.#characters + size <= this.#maxCharacters) {
         break;
       }
-      this.#documents.delete(oldest);
-      this.#characters -= entry.size;
+      this.#forget(oldest);
     }
-    this.#documents.set(key, { document, size: key.length });
-    this.#characters += key.length;
+    let texts = this.#byName.get(operationName);
+    if (!texts) {
+      texts = new Map();
+      this.#byName.set(operationName, texts);
+    }
+    texts.set(query, entry);
+    this.#entries.add(entry);
+    this.#characters += size;
+  }
+
+  #forget(entry: Remembered): void {
+    this.#entries.delete(entry);
+    this.#characters -= sizeOf(entry.operationName, entry.query);
+    const texts = this.#byName.get(entry.operationName);
+    texts?.delete(entry.query);
+    if (texts?.size === 0) this.#byName.delete(entry.operationName);
   }
 
   /**
@@ -104,10 +127,6 @@ export class PreparedOperations {
   }
 }
 
-/** Unambiguous for any pair: the name's length says where the text begins. */
-function keyOf(params: GraphQLParams & { query: string }): string {
-  const name = params.operationName;
-  return name === undefined || name === null
-    ? `*${params.query}`
-    : `${name.length}:${name}:${params.query}`;
+function sizeOf(operationName: string | undefined, query: string): number {
+  return (operationName?.length ?? 0) + query.length;
 }

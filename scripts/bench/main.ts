@@ -41,6 +41,7 @@ import {
   stopAll,
   tasksetAvailable,
 } from './processes.ts';
+import { productionNodeFlags } from './production-flags.ts';
 import { summariseProfile } from './profile.ts';
 import {
   type BenchReport,
@@ -112,9 +113,11 @@ async function main(): Promise<number> {
   // As `npm run start:prod` runs it (NODE_ENV=production: graphql-js without its development
   // checks), or as `npm start` does (NODE_ENV inherited from the shell).
   const nodeEnv = built ? 'production' : process.env['NODE_ENV'];
+  const gatewayNodeFlags = options.gatewayNodeFlags ?? (built ? productionNodeFlags() : []);
+  const flagText = gatewayNodeFlags.map((flag) => `${flag} `).join('');
   const gatewayCommand = built
-    ? 'NODE_ENV=production node dist/main.mjs (npm run build; npm run start:prod)'
-    : 'node --import tsx src/main.ts (npm start)';
+    ? `NODE_ENV=production node ${flagText}dist/main.mjs (npm run build; npm run start:prod)`
+    : `node ${flagText}--import tsx src/main.ts (npm start)`;
   if (built) buildGateway();
   const gatewayEnv = {
     FEATUREBASE_API_URL: '(the upstream child)',
@@ -158,6 +161,7 @@ async function main(): Promise<number> {
 
   // Start-up: fresh processes, each timed from spawn to its first correct GraphQL answer.
   const gatewayOptions = {
+    nodeFlags: gatewayNodeFlags,
     upstreamUrl: upstream.url,
     logLevel: options.logLevel,
     cpu: cpuFor.target,
@@ -175,7 +179,10 @@ async function main(): Promise<number> {
   if (options.cpuProf) mkdirSync(profileDir, { recursive: true });
   const gateway = await startGateway({
     ...gatewayOptions,
-    nodeFlags: options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    nodeFlags: [
+      ...gatewayNodeFlags,
+      ...(options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ],
   });
   if (!options.cpuProf) startups.push(gateway);
   const firstAnswerMs = startups.map((started) => round(started.firstAnswerMs, 0));

@@ -36,6 +36,8 @@ export interface BenchOptions {
    * `npm run start:prod` runs it; `tsx`: src/main.ts through the TypeScript loader, as `npm start`.
    */
   gatewayBuild: 'built' | 'tsx';
+  /** Node flags for the gateway; `undefined`: those of `npm run start:prod` (built) or none. */
+  gatewayNodeFlags: string[] | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -58,6 +60,8 @@ export const USAGE = `npm run bench -- [options]
   --skip-upstream      do not measure the upstream's own capacity
   --gateway <how>      built: dist/main.mjs, NODE_ENV=production (npm run start:prod);
                        tsx: src/main.ts through tsx (npm start)    (BENCH_GATEWAY, built)
+  --node-flags="<f…>" the gateway's Node flags, e.g. heap sizes; "" for none
+                       (BENCH_NODE_FLAGS, built: those of npm run start:prod)
   --help
 
 Scenarios: (a) refreshWebhookSecret, every field; (b) webhook(id), a few fields;
@@ -86,6 +90,7 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
       'start-timeout': { type: 'string' },
       'skip-upstream': { type: 'boolean' },
       gateway: { type: 'string' },
+      'node-flags': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -123,6 +128,7 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
     skipUpstream: values['skip-upstream'] ?? false,
     callProbeRequests: 20,
     gatewayBuild: gatewayBuild(values.gateway ?? env['BENCH_GATEWAY'] ?? 'built'),
+    gatewayNodeFlags: nodeFlags(values['node-flags'] ?? env['BENCH_NODE_FLAGS']),
   };
 }
 
@@ -133,6 +139,14 @@ function whole(name: string, raw: string | undefined, fallback: number, min: num
     throw new UsageError(`--${name} must be a whole number of at least ${min}, got "${raw}"`);
   }
   return value;
+}
+
+function nodeFlags(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const flags = raw.split(/\s+/).filter((flag) => flag.length > 0);
+  const bad = flags.find((flag) => !/^--[a-z][a-z0-9-]*(=\S+)?$/.test(flag));
+  if (bad) throw new UsageError(`--node-flags takes --flag or --flag=value words, got "${bad}"`);
+  return flags;
 }
 
 function gatewayBuild(raw: string): 'built' | 'tsx' {
