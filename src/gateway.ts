@@ -124,6 +124,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           },
     maskedErrors: { maskError },
     logging: yogaLog,
+    // Texts Yoga has accepted are executed again without these plugins' execution hooks
+    // (src/prepared-operations.ts): a plugin that must see every execution (onContextBuilding,
+    // onExecute, onExecutionResult) has to be mirrored in `directExecutions` below.
     plugins: [
       useHealth(options.client),
       useRequestTracking(logger),
