@@ -37,7 +37,7 @@ export function createContext(
       client: dependencies.client,
       credentials: resolveCredentials(request.headers, dependencies.credentialDefaults),
       requestId,
-      signal: request.signal,
+      signal: () => request.signal,
       upstreamCallBudget: dependencies.limits.upstreamCallsPerOperation,
       rotations: dependencies.rotations,
     }),

@@ -37,8 +37,11 @@ export interface WebhookOperationsOptions {
   client: FeaturebaseClient;
   credentials: CredentialsResult;
   requestId: string;
-  /** Aborted when the client goes away: in-flight upstream calls stop with it. */
-  signal?: AbortSignal | undefined;
+  /**
+   * Aborted when the client goes away: in-flight upstream calls stop with it. Asked for only
+   * when a call that should stop with the client is made (making one per request is not free).
+   */
+  signal?: (() => AbortSignal | undefined) | undefined;
   /** Featurebase calls this operation may make. Default: unlimited. */
   upstreamCallBudget?: number;
   /** Process-wide: concurrent rotations of one webhook with the same credentials share a call. */
@@ -49,7 +52,7 @@ export class WebhookOperations {
   readonly #client: FeaturebaseClient;
   readonly #credentials: CredentialsResult;
   readonly #requestId: string;
-  readonly #signal: AbortSignal | undefined;
+  readonly #signal: (() => AbortSignal | undefined) | undefined;
   readonly #byId: DataLoader<string, WireWebhook | null>;
   readonly #budget: number;
   #calls = 0;
@@ -119,8 +122,7 @@ export class WebhookOperations {
     const key = checkedId(id);
     let rotation = this.#rotated.get(key);
     if (!rotation) {
-      const caller = this.#spend();
-      delete caller.signal;
+      const caller = this.#spend({ withSignal: false });
       const flightKey = `${credentialFingerprint(caller.apiKey, caller.apiVersion)}:${key}`;
       rotation = this.#sharedRotations
         .run(flightKey, () => this.#client.webhooks.refreshSecret(key, caller))
@@ -174,8 +176,8 @@ export class WebhookOperations {
   }
 
   /** The caller for one more upstream call, within this operation's budget. */
-  #spend(): Caller {
-    const caller = this.#caller();
+  #spend(options: { withSignal: boolean } = { withSignal: true }): Caller {
+    const caller = this.#caller(options.withSignal);
     this.#calls += 1;
     if (this.#calls > this.#budget) {
       throw new BadUserInputError(
@@ -185,10 +187,11 @@ export class WebhookOperations {
     return caller;
   }
 
-  #caller(): Caller {
+  #caller(withSignal = false): Caller {
     if (!this.#credentials.ok) throw this.#credentials.error;
     const caller: Caller = { ...this.#credentials.credentials, requestId: this.#requestId };
-    if (this.#signal) caller.signal = this.#signal;
+    const signal = withSignal ? this.#signal?.() : undefined;
+    if (signal) caller.signal = signal;
     return caller;
   }
 }

@@ -7,7 +7,7 @@
  * (src/prepared-operations.ts).
  */
 
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createFastPath, type ServedBy } from '../../src/fast-path.ts';
@@ -265,4 +265,41 @@ describe('the fast path answers as Yoga does', () => {
     served.length = 0;
     await same(post({ query, operationName: 'Nope' }), 'yoga');
   });
+
+  it.each([
+    ['the first time through Yoga', 'query First($id: ID!) { webhook(id: $id) { id name } }'],
+    ['once remembered', FULL],
+  ])('stops the upstream call when the client goes away (%s)', async (_, query) => {
+    // Remembered first, so the second case runs on a prepared text.
+    await same(post({ query, variables: { id } }), 'fast');
+    harness.simulator.injectFault({ match: { method: 'GET' }, delayMs: 3000 });
+    const logged = harness.logs().length;
+    const client = httpRequest(withFastPath.url, { method: 'POST', headers: JSON_HEADERS });
+    client.on('error', () => {});
+    client.end(JSON.stringify({ query, variables: { id } }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    client.destroy();
+
+    const attempt = await waitFor(() =>
+      harness
+        .logs()
+        .slice(logged)
+        .split('\n')
+        .filter((line) => line.includes('"upstream attempt"'))
+        .map((line) => JSON.parse(line) as { upstream: { error?: string; durationMs: number } })
+        .find((entry) => entry.upstream.error !== undefined),
+    );
+    expect(attempt.upstream.error).toMatch(/Abort/);
+    expect(attempt.upstream.durationMs).toBeLessThan(1500);
+  });
 });
+
+async function waitFor<T>(find: () => T | undefined, timeoutMs = 2000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (performance.now() > deadline) throw new Error('not logged in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
