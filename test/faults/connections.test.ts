@@ -10,7 +10,6 @@
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  closedPort,
   expectNextRequestSucceeds,
   expectNoLeaks,
   type FaultGateway,
@@ -27,6 +26,7 @@ import {
   withEvents,
 } from '../support/faults.ts';
 import { API_KEY } from '../support/gateway.ts';
+import { closedPort } from '../upstream/helpers.ts';
 
 // Secret hygiene over every answer and log line of this file (test/support/faults.ts).
 afterAll(expectNoLeaks);

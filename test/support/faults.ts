@@ -44,6 +44,7 @@ import {
   API_KEY,
   captureLogger,
   type GraphQLResponse,
+  sendGraphQL,
   startTestGateway,
   type TestGateway,
   type TestGatewayOptions,
@@ -146,24 +147,7 @@ export interface FaultGateway {
 
 /** `harness.graphql`, for a gateway built here. */
 export function graphqlVia(gateway: Gateway): Send {
-  return async (query, variables, headers = {}) => {
-    const requestHeaders: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: 'application/graphql-response+json',
-      authorization: `Bearer ${API_KEY}`,
-    };
-    for (const [name, value] of Object.entries(headers)) {
-      if (value === null) delete requestHeaders[name.toLowerCase()];
-      else requestHeaders[name.toLowerCase()] = value;
-    }
-    const response = await gateway.fetch('http://gateway.test/graphql', {
-      method: 'POST',
-      headers: requestHeaders,
-      body: JSON.stringify({ query, variables }),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
-  };
+  return (query, variables, headers) => sendGraphQL(gateway, query, variables, headers);
 }
 
 async function healthOf(gateway: Gateway) {
@@ -543,17 +527,6 @@ export async function startScriptedUpstream(
       await once(server, 'close');
     },
   };
-}
-
-/** A port on 127.0.0.1 that was free a moment ago and is closed now (connection refused). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 // ---------------------------------------------------------------------------------------------

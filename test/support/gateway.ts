@@ -89,30 +89,46 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     simulator: running.simulator,
     upstreamUrl: running.url,
     logs: () => captured.join(''),
-    async graphql(document, variables, headers = {}) {
-      const requestHeaders: Record<string, string> = {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json',
-        authorization: `Bearer ${API_KEY}`,
-      };
-      for (const [name, value] of Object.entries(headers)) {
-        if (value === null) delete requestHeaders[name.toLowerCase()];
-        else requestHeaders[name.toLowerCase()] = value;
-      }
-      const query = typeof document === 'string' ? document : print(document);
-      const response = await gateway.fetch('http://gateway.test/graphql', {
-        method: 'POST',
-        headers: requestHeaders,
-        body: JSON.stringify({ query, variables }),
-      });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
-    },
+    graphql: (document, variables, headers) =>
+      sendGraphQL(
+        gateway,
+        typeof document === 'string' ? document : print(document),
+        variables as Record<string, unknown> | undefined,
+        headers,
+      ),
     async close() {
       await agent.close();
       await running.close();
     },
   };
+}
+
+/**
+ * A GraphQL POST through `gateway.fetch` (no socket), with the demo key: override or remove
+ * headers with `headers` (a `null` value removes one).
+ */
+export async function sendGraphQL<TData = Record<string, unknown>>(
+  gateway: Gateway,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string | null> = {},
+): Promise<GraphQLResponse<TData>> {
+  const requestHeaders: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/graphql-response+json',
+    authorization: `Bearer ${API_KEY}`,
+  };
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === null) delete requestHeaders[name.toLowerCase()];
+    else requestHeaders[name.toLowerCase()] = value;
+  }
+  const response = await gateway.fetch('http://gateway.test/graphql', {
+    method: 'POST',
+    headers: requestHeaders,
+    body: JSON.stringify({ query, variables }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
 }
 
 /** A logger that writes into memory (debug level by default), for checks of what was (not) logged. */

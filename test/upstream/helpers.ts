@@ -185,14 +185,14 @@ export async function startServer(
 }
 
 /** A port on 127.0.0.1 that was just free and is now closed (connection refused). */
-export async function closedPort(): Promise<string> {
+export async function closedPort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   server.close();
   await once(server, 'close');
-  return `http://127.0.0.1:${port}`;
+  return port;
 }
 
 export function sendJson(

@@ -269,7 +269,7 @@ describe('connection refused (F03)', () => {
   ] as const)(
     '%s on a closed port → retried (it never left), then UpstreamConnectionError',
     async (_label, method) => {
-      const url = await closedPort();
+      const url = `http://127.0.0.1:${await closedPort()}`;
       const { client, events } = testClient(agent(), {}, url);
       const started = performance.now();
       const error = await rejection(
