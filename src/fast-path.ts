@@ -18,16 +18,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
 import type { GraphQLParams } from 'graphql-yoga';
-import { type Logger, pino } from 'pino';
-import { directExecutionOf, type Gateway, loggerOf } from './gateway.ts';
+import type { Logger } from 'pino';
+import { type Gateway, GRAPHQL_PATH, internalsOf } from './gateway.ts';
 import { scrubLeakyErrors } from './graphql-errors.ts';
 import { PreparedOperations } from './prepared-operations.ts';
 import { finishTracking, noteOperationName } from './request-tracking.ts';
 
 export interface FastPathOptions {
-  graphqlPath: string;
-  maxBodyBytes: number;
-  maxQueryLength: number;
   /**
    * Run texts Yoga has already accepted without its pipeline (src/prepared-operations.ts).
    * Default `true`; `false` measures or tests the fast path alone.
@@ -42,7 +39,12 @@ export interface FastPathOptions {
 
 export type ServedBy = 'prepared' | 'fast' | 'yoga';
 
-const silentLogger = pino({ level: 'silent' });
+/** The gateway's own settings, as the fast path applies them. */
+interface Settings {
+  maxBodyBytes: number;
+  maxQueryLength: number;
+  onServed: ((path: ServedBy) => void) | undefined;
+}
 
 /** What the fast path serves; everything else goes to Yoga. */
 const PARAM_NAMES = new Set(['query', 'variables', 'operationName', 'extensions']);
@@ -55,37 +57,39 @@ const INTROSPECTION = /__schema|__type\s*\(/;
  * A Node request handler: serves the request itself when it can, else passes it to `fallback`
  * (Yoga's own Node handler, or `replay` once the body has been read).
  */
-export function createFastPath(gateway: Gateway, options: FastPathOptions) {
-  // The gateway's own logger: the access log is one log, whichever path answered.
-  const log = loggerOf(gateway) ?? silentLogger;
-  const direct = options.prepared === false ? undefined : directExecutionOf(gateway);
-  const prepared = direct ? new PreparedOperations(direct) : undefined;
+export function createFastPath(gateway: Gateway, options: FastPathOptions = {}) {
+  const { logger: log, limits, direct } = internalsOf(gateway);
+  const settings: Settings = {
+    maxBodyBytes: limits.maxRequestBodyBytes,
+    maxQueryLength: limits.maxQueryLength,
+    onServed: options.onServed,
+  };
+  const prepared = options.prepared === false ? undefined : new PreparedOperations(direct);
   return (request: IncomingMessage, response: ServerResponse, fallback: () => void): void => {
-    const responseType = eligibleResponseType(request, options);
+    const responseType = eligibleResponseType(request, settings);
     if (responseType === undefined) {
-      options.onServed?.('yoga');
+      settings.onServed?.('yoga');
       fallback();
       return;
     }
-    readBody(request, options.maxBodyBytes)
-      .then((body) => serve(gateway, prepared, options, log, request, response, body, responseType))
+    readBody(request, settings.maxBodyBytes)
+      .then((body) =>
+        serve(gateway, prepared, settings, log, request, response, body, responseType),
+      )
       // The client went away while sending, or writing the answer failed: nothing to answer.
       .catch(() => response.destroy());
   };
 }
 
 /** The response type when the request has the common shape, else `undefined`. */
-function eligibleResponseType(
-  request: IncomingMessage,
-  options: FastPathOptions,
-): string | undefined {
+function eligibleResponseType(request: IncomingMessage, settings: Settings): string | undefined {
   const { headers } = request;
-  if (request.method !== 'POST' || request.url !== options.graphqlPath) return undefined;
+  if (request.method !== 'POST' || request.url !== GRAPHQL_PATH) return undefined;
   // CORS (an Origin) and anything but a JSON body go through Yoga's plugins.
   if (headers.origin !== undefined) return undefined;
   if (!headers['content-type']?.toLowerCase().startsWith(JSON_TYPE)) return undefined;
   const length = headers['content-length'];
-  if (length === undefined || !/^\d+$/.test(length) || Number(length) > options.maxBodyBytes) {
+  if (length === undefined || !/^\d+$/.test(length) || Number(length) > settings.maxBodyBytes) {
     return undefined;
   }
   return negotiate(headers.accept);
@@ -122,7 +126,7 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
 async function serve(
   gateway: Gateway,
   prepared: PreparedOperations | undefined,
-  options: FastPathOptions,
+  settings: Settings,
   log: Logger,
   request: IncomingMessage,
   response: ServerResponse,
@@ -130,7 +134,7 @@ async function serve(
   responseType: string,
 ): Promise<void> {
   const view = new RequestView(request, response);
-  const params = paramsOf(body, options);
+  const params = paramsOf(body, settings);
   let answered: Answered | undefined;
   if (params) {
     try {
@@ -140,11 +144,11 @@ async function serve(
     }
   }
   if (!answered) {
-    options.onServed?.('yoga');
+    settings.onServed?.('yoga');
     await replay(gateway, request, response, body);
     return;
   }
-  options.onServed?.(answered.path);
+  settings.onServed?.(answered.path);
   const { result } = answered;
   scrubLeakyErrors(result);
   const text = JSON.stringify(
@@ -191,7 +195,7 @@ async function executeParams(
 type ParamsWithQuery = GraphQLParams & { query: string };
 
 /** The parameters when the body is one ordinary GraphQL request, else `undefined`. */
-function paramsOf(body: Buffer, options: FastPathOptions): ParamsWithQuery | undefined {
+function paramsOf(body: Buffer, settings: Settings): ParamsWithQuery | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -201,7 +205,7 @@ function paramsOf(body: Buffer, options: FastPathOptions): ParamsWithQuery | und
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
   for (const key of Object.keys(parsed)) if (!PARAM_NAMES.has(key)) return undefined;
   const { query, variables, operationName, extensions } = parsed as Record<string, unknown>;
-  if (typeof query !== 'string' || query.length > options.maxQueryLength) return undefined;
+  if (typeof query !== 'string' || query.length > settings.maxQueryLength) return undefined;
   // Introspection is tooling traffic, and may be switched off per request: Yoga handles it.
   if (INTROSPECTION.test(query)) return undefined;
   if (variables !== undefined && variables !== null && !isPlainObject(variables)) return undefined;

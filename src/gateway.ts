@@ -78,17 +78,22 @@ mutation RotateSecret($id: ID!) {
 }
 `;
 
-const loggers = new WeakMap<Gateway, Logger>();
-const directExecutions = new WeakMap<Gateway, DirectExecution>();
-
-/** The logger a gateway was built with (its access log), for the fast path in front of it. */
-export function loggerOf(gateway: Gateway): Logger | undefined {
-  return loggers.get(gateway);
+/** What the Node server in front of Yoga reads of the gateway it fronts (src/fast-path.ts). */
+export interface GatewayInternals {
+  /** The access log: one log, whichever path answered. */
+  logger: Logger;
+  /** The limits the gateway was built with, so the server in front cannot apply others. */
+  limits: RequestLimits;
+  /** How to run an accepted query text as this gateway's Yoga would. */
+  direct: DirectExecution;
 }
 
-/** How to run an accepted query text as this gateway's Yoga would (src/prepared-operations.ts). */
-export function directExecutionOf(gateway: Gateway): DirectExecution | undefined {
-  return directExecutions.get(gateway);
+const internals = new WeakMap<Gateway, GatewayInternals>();
+
+export function internalsOf(gateway: Gateway): GatewayInternals {
+  const found = internals.get(gateway);
+  if (!found) throw new Error('internalsOf: this gateway was not made by createGateway');
+  return found;
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
@@ -126,7 +131,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logging: yogaLog,
     // Texts Yoga has accepted are executed again without these plugins' execution hooks
     // (src/prepared-operations.ts): a plugin that must see every execution (onContextBuilding,
-    // onExecute, onExecutionResult) has to be mirrored in `directExecutions` below.
+    // onExecute, onExecutionResult) has to be mirrored in `direct` below.
     plugins: [
       useHealth(options.client),
       useRequestTracking(logger),
@@ -140,15 +145,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     ],
     context: ({ request }) => contextFor(request),
   });
-  loggers.set(gateway, logger);
-  directExecutions.set(gateway, {
-    schema,
-    contextFor,
-    // As Yoga's own wrapper around `maskError`: what is hidden from the caller is logged.
-    maskError: (error) => {
-      const masked = maskError(error);
-      if (masked !== error) yogaLog.error(error);
-      return masked;
+  internals.set(gateway, {
+    logger,
+    limits,
+    direct: {
+      schema,
+      contextFor,
+      // As Yoga's own wrapper around `maskError`: what is hidden from the caller is logged.
+      maskError: (error) => {
+        const masked = maskError(error);
+        if (masked !== error) yogaLog.error(error);
+        return masked;
+      },
     },
   });
   return gateway;

@@ -11,8 +11,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createFastPath } from './fast-path.ts';
-import { type Gateway, GRAPHQL_PATH } from './gateway.ts';
-import type { RequestLimits } from './request-limits.ts';
+import type { Gateway } from './gateway.ts';
 
 export const SERVER_TIMEOUTS = {
   /** Whole request headers must arrive within this (slowloris). Node's default: 60 s. */
@@ -81,16 +80,6 @@ function joinRepeatedAuthorization(request: IncomingMessage): void {
 }
 
 /** The gateway's server as main.ts runs it: the fast path in front of Yoga. */
-export function createGatewayServer(
-  gateway: Gateway,
-  options: { limits: Pick<RequestLimits, 'maxRequestBodyBytes' | 'maxQueryLength'> },
-): Server {
-  return createHttpServer(
-    gateway,
-    createFastPath(gateway, {
-      graphqlPath: GRAPHQL_PATH,
-      maxBodyBytes: options.limits.maxRequestBodyBytes,
-      maxQueryLength: options.limits.maxQueryLength,
-    }),
-  );
+export function createGatewayServer(gateway: Gateway): Server {
+  return createHttpServer(gateway, createFastPath(gateway));
 }

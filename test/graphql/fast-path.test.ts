@@ -20,12 +20,7 @@ const served: ServedBy[] = [];
 const withFastPath = await listen(
   createHttpServer(
     harness.gateway,
-    createFastPath(harness.gateway, {
-      graphqlPath: '/graphql',
-      maxBodyBytes: 1_000_000,
-      maxQueryLength: 20_000,
-      onServed: (path) => served.push(path),
-    }),
+    createFastPath(harness.gateway, { onServed: (path) => served.push(path) }),
   ),
 );
 const yogaOnly = await listen(createHttpServer(harness.gateway));

@@ -15,7 +15,6 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { expect } from 'vitest';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
 import { createGatewayServer } from '../../src/http-server.ts';
-import { DEFAULT_LIMITS } from '../../src/request-limits.ts';
 import { type RequestFilter, SAMPLE_WEBHOOKS } from '../../src/simulator/index.ts';
 import { createFeaturebaseClient, createUpstreamAgent } from '../../src/upstream/index.ts';
 import type { WireWebhook } from '../../src/upstream/wire.ts';
@@ -267,7 +266,7 @@ export async function listen(
   configure: (server: Server) => void = () => {},
 ): Promise<{ server: Server; port: number; url: string; send: Send; close(): Promise<void> }> {
   // As main.ts builds it: the fast path in front of Yoga.
-  const server = createGatewayServer(gateway, { limits: DEFAULT_LIMITS });
+  const server = createGatewayServer(gateway);
   configure(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
