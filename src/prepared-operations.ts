@@ -9,8 +9,10 @@
  * Yoga masks them. What is skipped is the orchestration around those steps (hooks run through
  * promise adapters, Yoga's executor wrapper), which cost more CPU per request than execution.
  *
- * Only texts are remembered, never variables, credentials or results; the memory is bounded by
- * entries and by characters, and forgetting a text only sends it through Yoga again.
+ * Only texts are remembered, never variables, credentials or results, and never a text with a
+ * string literal in it: a literal may be an API key, a webhook secret or a delivery header value
+ * written into the query, and secrets are kept in no cache. The memory is bounded by entries and
+ * by characters, and forgetting a text only sends it through Yoga again.
  */
 
 import {
@@ -79,7 +81,8 @@ export class PreparedOperations {
     const operationName = params.operationName ?? undefined;
     const { query } = params;
     const size = sizeOf(operationName, query);
-    if (this.lookup(params) || size > this.#maxCharacters) return;
+    // Every string literal, block strings included, has a quote; one in a comment counts too.
+    if (query.includes('"') || this.lookup(params) || size > this.#maxCharacters) return;
     const entry: Remembered = { operationName, query, document: parse(query) };
     for (const oldest of this.#entries) {
       if (this.#entries.size < this.#maxEntries && this.#characters + size <= this.#maxCharacters) {

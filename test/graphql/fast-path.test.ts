@@ -252,6 +252,16 @@ describe('the fast path answers as Yoga does', () => {
     expect(answer.body).toMatchObject({ data: { webhook: null } });
   });
 
+  it('never remembers a text with a string literal: each time through Yoga', async () => {
+    const init = post({ query: `{ webhook(id: "${id}") { id name } }` });
+    for (const _ of [1, 2]) {
+      served.length = 0;
+      const fast = await send(withFastPath.url, init);
+      expect(served).toEqual(['fast']);
+      expect(fast).toEqual(await send(yogaOnly.url, init));
+    }
+  });
+
   it('runs a remembered text only under the operation name it was accepted with', async () => {
     const query = `query A { webhooks(first: 1) { pageInfo { hasNextPage } } } ${FULL}`;
     await same(post({ query, operationName: 'Full', variables: { id } }), 'fast');

@@ -33,6 +33,22 @@ describe('PreparedOperations', () => {
     expect(prepared.lookup({ query: ':{ a }', operationName: '1:x' })).toBeUndefined();
   });
 
+  it('never remembers a text with a string literal (it may be a key or a secret)', () => {
+    const prepared = new PreparedOperations(direct);
+    for (const query of [
+      '{ a(s: "sk_live_written_into_the_query") }',
+      '{ a(s: """block""") }',
+      'query ($s: String = "default") { a(s: $s) }',
+      '{ a(l: [1, {x: "nested"}]) }',
+    ]) {
+      prepared.remember({ query });
+      expect(prepared.lookup({ query })).toBeUndefined();
+    }
+    expect(prepared.size).toBe(0);
+    prepared.remember({ query: '{ a(n: 1, e: ENUM_VALUE, b: true) }' });
+    expect(prepared.size).toBe(1);
+  });
+
   it('forgets the oldest text beyond its entry limit', () => {
     const prepared = new PreparedOperations(direct, { maxEntries: 2 });
     for (const n of [1, 2, 3]) prepared.remember({ query: `{ a${n}: a }` });
