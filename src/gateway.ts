@@ -5,6 +5,7 @@
 
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import type { DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../schema/index.ts';
@@ -14,6 +15,7 @@ import { type ContextDependencies, createContext, type GatewayContext } from './
 import type { CredentialDefaults } from './credentials.ts';
 import { expectedErrorCode, maskError, useLeakFreeErrors } from './graphql-errors.ts';
 import type { DirectExecution } from './prepared-operations.ts';
+import { queryTextCache } from './query-text-cache.ts';
 import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
 import { requestIdOf, useRequestTracking } from './request-tracking.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -113,6 +115,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Enforced by `useBodyLimit`, which skips Yoga's per-request counting stream when the
     // Content-Length already says how long the body is.
     maxRequestBodySize: false,
+    // Yoga's parse caches, minus texts with a string literal (src/query-text-cache.ts).
+    parserAndValidationCache: {
+      documentCache: queryTextCache<DocumentNode>(),
+      errorCache: queryTextCache<unknown>(),
+    },
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
     cors: corsOptions(options.corsOrigins ?? [], options.corsAllowLocalhost ?? false),
     graphqlEndpoint: GRAPHQL_PATH,

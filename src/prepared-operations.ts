@@ -9,10 +9,10 @@
  * Yoga masks them. What is skipped is the orchestration around those steps (hooks run through
  * promise adapters, Yoga's executor wrapper), which cost more CPU per request than execution.
  *
- * Only texts are remembered, never variables, credentials or results, and never a text with a
- * string literal in it: a literal may be an API key, a webhook secret or a delivery header value
- * written into the query, and secrets are kept in no cache. The memory is bounded by entries and
- * by characters, and forgetting a text only sends it through Yoga again.
+ * Only texts are remembered, never variables, credentials or results, and only texts that may
+ * be kept at all (src/query-text-cache.ts: none with a string literal, which may be a secret).
+ * The memory is bounded by entries and by characters, and forgetting a text only sends it
+ * through Yoga again.
  */
 
 import {
@@ -25,6 +25,7 @@ import {
 } from 'graphql';
 import type { GraphQLParams } from 'graphql-yoga';
 import type { GatewayContext } from './context.ts';
+import { mayKeepQueryText } from './query-text-cache.ts';
 
 /** What the gateway gives the fast path to run an accepted text as Yoga would. */
 export interface DirectExecution {
@@ -81,8 +82,7 @@ export class PreparedOperations {
     const operationName = params.operationName ?? undefined;
     const { query } = params;
     const size = sizeOf(operationName, query);
-    // Every string literal, block strings included, has a quote; one in a comment counts too.
-    if (query.includes('"') || this.lookup(params) || size > this.#maxCharacters) return;
+    if (!mayKeepQueryText(query) || this.lookup(params) || size > this.#maxCharacters) return;
     const entry: Remembered = { operationName, query, document: parse(query) };
     for (const oldest of this.#entries) {
       if (this.#entries.size < this.#maxEntries && this.#characters + size <= this.#maxCharacters) {
