@@ -6,6 +6,7 @@
  */
 
 import { GraphQLError } from 'graphql';
+import { normalizeDateTime } from './date-time.ts';
 
 export function invalidUpstreamValue(coordinate: string): GraphQLError {
   return new GraphQLError(`Featurebase sent a value that does not fit ${coordinate}.`, {
@@ -54,27 +55,14 @@ export function wireArray(value: unknown, coordinate: string): unknown[] {
   throw invalidUpstreamValue(coordinate);
 }
 
-/** Full ISO-8601 date-time with a time zone, as Featurebase writes them. */
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** What Featurebase sends, and what the DateTime scalar sends on: UTC with milliseconds. */
-const CANONICAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
 /**
  * A date-time checked (and normalised to UTC) here rather than in the scalar: the executor
  * rethrows a scalar's error as a plain Error, losing its code, while a resolver's error keeps it.
  */
 export function wireDateTime(value: unknown, coordinate: string): string {
-  if (typeof value === 'string') {
-    // The usual form first: one pattern, and the parse only to reject impossible dates.
-    if (CANONICAL_DATE_TIME.test(value)) {
-      if (!Number.isNaN(Date.parse(value))) return value;
-    } else if (ISO_DATE_TIME.test(value)) {
-      const time = Date.parse(value);
-      if (!Number.isNaN(time)) return new Date(time).toISOString();
-    }
-  }
-  throw invalidUpstreamValue(coordinate);
+  const normalized = normalizeDateTime(value);
+  if (normalized === undefined) throw invalidUpstreamValue(coordinate);
+  return normalized;
 }
 
 export function wireNullableDateTime(value: unknown, coordinate: string): string | null {
