@@ -188,7 +188,11 @@ async function executeParams(
   }
   const result = await gateway.getResultForParams({ params, request }, {});
   if (!isSingleResult(result) || !('data' in result)) return undefined;
-  prepared?.remember(params);
+  try {
+    prepared?.remember(params);
+  } catch {
+    // Only a speed-up, and the operation has run: it must not be handed to Yoga to run again.
+  }
   return { result, path: 'fast' };
 }
 
