@@ -105,6 +105,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 /** Allowed range of each numeric option: `[min, max, whole numbers only]`. */
 const RANGES = {
+  timeoutMs: [1, MAX_TIMER_MS, true],
   totalTimeoutMs: [1, MAX_TIMER_MS, true],
   maxRetries: [0, 10, true],
   retryBaseDelayMs: [0, MAX_TIMER_MS, true],
@@ -127,7 +128,6 @@ const RANGES = {
 type RangedOption = keyof typeof RANGES;
 
 export function createFeaturebaseClient(options: FeaturebaseClientOptions): FeaturebaseClient {
-  const timeoutMs = checked('timeoutMs', options.timeoutMs, 1, MAX_TIMER_MS);
   /** The option as given, or its default; checked against its range either way. */
   const option = (name: RangedOption, fallback?: number): number => {
     const defaults: Partial<Record<RangedOption, number>> = CLIENT_DEFAULTS;
@@ -146,6 +146,7 @@ export function createFeaturebaseClient(options: FeaturebaseClientOptions): Feat
     }
     return value;
   };
+  const timeoutMs = option('timeoutMs');
 
   const resilience = new Resilience({
     breakerFailureRatio: option('breakerFailureRatio'),
@@ -184,11 +185,4 @@ export function createFeaturebaseClient(options: FeaturebaseClientOptions): Feat
     resilience,
   });
   return { webhooks: new WebhooksResource(request), health: () => resilience.health() };
-}
-
-function checked(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be a whole number from ${min} to ${max}.`);
-  }
-  return value;
 }
