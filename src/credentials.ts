@@ -73,11 +73,14 @@ export function resolveCredentials(
  * Newer versions pass even if unknown here: Featurebase promises they keep compatibility.
  */
 export function isSupportedApiVersion(version: string): boolean {
-  // Every request asks about the same few versions: remember the answers (versions are not
-  // secrets; the map is bounded so junk versions cannot grow it).
+  // Every request asks about the same few versions: remember the answers. Only values shaped
+  // like a version are kept (anything else, a key pasted in the wrong header included, is
+  // refused without being remembered), and the map is bounded so junk versions cannot grow it.
   const known = checkedVersions.get(version);
   if (known !== undefined) return known;
-  const supported = checkVersion(version);
+  const match = VERSION.exec(version);
+  if (!match) return false;
+  const supported = checkVersion(match);
   if (checkedVersions.size < CHECKED_VERSIONS_MAX) checkedVersions.set(version, supported);
   return supported;
 }
@@ -85,9 +88,7 @@ export function isSupportedApiVersion(version: string): boolean {
 const CHECKED_VERSIONS_MAX = 64;
 const checkedVersions = new Map<string, boolean>();
 
-function checkVersion(version: string): boolean {
-  const match = VERSION.exec(version);
-  if (!match) return false;
+function checkVersion(match: RegExpExecArray): boolean {
   const [, year, month, day] = match;
   const date = `${year}-${month}-${day}`;
   const parsed = new Date(`${date}T00:00:00Z`);
