@@ -5,6 +5,7 @@
  */
 
 import { isSupportedApiVersion } from './credentials.ts';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './memory-budget.ts';
 import { DEFAULT_LIMITS, type RequestLimits } from './request-limits.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -46,6 +47,8 @@ export interface GatewayConfig {
   introspection: boolean;
   /** GraphQL request limits (see `request-limits.ts` for each default and why). */
   limits: RequestLimits;
+  /** Connections, requests in execution and body memory (see `memory-budget.ts`). */
+  server: Pick<ServerLimits, 'maxConnections' | 'maxRequestsInFlight'>;
   /**
    * Browser origins allowed by CORS (exact `scheme://host[:port]`). Default: none, so browsers on
    * other origins cannot call the gateway; with the embedded simulator (demo mode), local origins.
@@ -70,6 +73,12 @@ export interface UpstreamResilienceConfig {
   breakerHalfOpenAfterMs: number;
   /** Retries allowed per call over the budget's window (so a failing Featurebase sees at most ~1.2× the traffic). Default `0.2`. */
   retryBudgetRatio: number;
+  /** Upstream requests in flight for one tenant (API key, or address before a key is accepted). Default `16`. */
+  maxConcurrentPerTenant: number;
+  /** Requests waiting for a slot for one tenant. Default `16`. */
+  maxQueuedPerTenant: number;
+  /** How long a key Featurebase refused is refused without a call; `0` never. Default `60000`. */
+  rejectedKeyTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +118,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         600_000,
       ),
       retryBudgetRatio: integer(env, 'UPSTREAM_RETRY_BUDGET_PERCENT', 20, 0, 100) / 100,
+      maxConcurrentPerTenant: integer(env, 'UPSTREAM_MAX_CONCURRENCY_PER_TENANT', 16, 1, 10_000),
+      maxQueuedPerTenant: integer(env, 'UPSTREAM_MAX_QUEUE_PER_TENANT', 16, 0, 100_000),
+      rejectedKeyTtlMs: integer(env, 'UPSTREAM_REJECTED_KEY_TTL_MS', 60_000, 0, 3_600_000),
     },
     logLevel: logLevel(env),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', true),
@@ -119,6 +131,27 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         DEFAULT_LIMITS.maxRequestBodyBytes,
         1,
         100_000_000,
+      ),
+      maxVariablesBytes: integer(
+        env,
+        'GRAPHQL_MAX_VARIABLES_BYTES',
+        DEFAULT_LIMITS.maxVariablesBytes,
+        2,
+        100_000_000,
+      ),
+      maxVariablesDepth: integer(
+        env,
+        'GRAPHQL_MAX_VARIABLES_DEPTH',
+        DEFAULT_LIMITS.maxVariablesDepth,
+        1,
+        1000,
+      ),
+      maxVariablesValues: integer(
+        env,
+        'GRAPHQL_MAX_VARIABLES_VALUES',
+        DEFAULT_LIMITS.maxVariablesValues,
+        1,
+        10_000_000,
       ),
       maxQueryLength: integer(
         env,
@@ -153,6 +186,22 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         DEFAULT_LIMITS.maxEntityRepresentations,
         1,
         10_000,
+      ),
+    },
+    server: {
+      maxConnections: integer(
+        env,
+        'MAX_CONNECTIONS',
+        DEFAULT_SERVER_LIMITS.maxConnections,
+        1,
+        1_000_000,
+      ),
+      maxRequestsInFlight: integer(
+        env,
+        'MAX_REQUESTS_IN_FLIGHT',
+        DEFAULT_SERVER_LIMITS.maxRequestsInFlight,
+        1,
+        100_000,
       ),
     },
     corsOrigins: origins(env),

@@ -29,6 +29,7 @@ export function createContext(
   dependencies: ContextDependencies,
   request: Request,
   requestId: string,
+  clientAddress: string | undefined,
 ): GatewayContext {
   return {
     requestId,
@@ -37,6 +38,7 @@ export function createContext(
       client: dependencies.client,
       credentials: resolveCredentials(request.headers, dependencies.credentialDefaults),
       requestId,
+      clientAddress,
       signal: () => request.signal,
       upstreamCallBudget: dependencies.limits.upstreamCallsPerOperation,
       rotations: dependencies.rotations,

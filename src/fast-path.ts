@@ -2,17 +2,20 @@
  * The common case without Yoga's HTTP layer.
  *
  * Nearly every request a frontend, a tool or a router sends is the same shape: a POST of a JSON
- * body with a Content-Length, to /graphql, without CORS. For those, building a Fetch `Request`
- * with a body stream, and later a Fetch `Response` written back through a stream, cost more CPU
- * than the GraphQL work itself (the benchmark's profiles: promise plumbing, stream teardown,
- * many small socket writes). Here such a request goes straight from Node's request to Yoga's
- * GraphQL pipeline (`getResultForParams`: the same onParams hooks, parse and validation caches
- * and limits, context, execution, error masking) and back with one write.
+ * body to /graphql, without CORS. For those, building a Fetch `Request` with a body stream, and
+ * later a Fetch `Response` written back through a stream, cost more CPU than the GraphQL work
+ * itself (the benchmark's profiles: promise plumbing, stream teardown, many small socket
+ * writes). Here such a request goes straight from Node's request to Yoga's GraphQL pipeline
+ * (`getResultForParams`: the same onParams hooks, parse and validation caches and limits,
+ * context, execution, error masking) and back with one write.
  *
  * Anything else, and any request the pipeline refuses before executing (a syntax or validation
  * error, bad parameters), is handed to Yoga whole, which answers it as it always does: the fast
  * path never has to know how Yoga words or codes a refusal. A differential test holds the two
  * paths to the same answers.
+ *
+ * The body arrives read (src/graphql-front.ts reads and bounds it). It is let go as soon as it
+ * is parsed, before any upstream call: only the parsed params live on while the operation runs.
  */
 
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -37,66 +40,66 @@ export interface FastPathOptions {
   onServed?: (path: ServedBy) => void;
 }
 
-export type ServedBy = 'prepared' | 'fast' | 'yoga';
+/** `refused`: answered by the front itself (413, 503, bounds on variables). */
+export type ServedBy = 'prepared' | 'fast' | 'yoga' | 'refused';
 
 /** The gateway's own settings, as the fast path applies them. */
 interface Settings {
-  maxBodyBytes: number;
   maxQueryLength: number;
   onServed: ((path: ServedBy) => void) | undefined;
 }
+
+/**
+ * Serves a POST to /graphql whose body has been read. `release` gives the body's memory back:
+ * called once the body is no longer needed.
+ */
+export type FastPath = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Buffer,
+  release: () => void,
+) => Promise<void>;
 
 /** What the fast path serves; everything else goes to Yoga. */
 const PARAM_NAMES = new Set(['query', 'variables', 'operationName', 'extensions']);
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 const JSON_TYPE = 'application/json';
-/** `__schema` or `__type(…)` (not `__typename`, which every router query asks for). */
-const INTROSPECTION = /__schema|__type\s*\(/;
-
 /**
- * A Node request handler: serves the request itself when it can, else passes it to `fallback`
- * (Yoga's own Node handler, or `replay` once the body has been read).
+ * A Node request handler for POSTs to /graphql with their body: serves the request itself when it
+ * can, else hands it to Yoga with the body (`replay`).
  */
-export function createFastPath(gateway: Gateway, options: FastPathOptions = {}) {
+export function createFastPath(gateway: Gateway, options: FastPathOptions = {}): FastPath {
   const { logger: log, limits, direct } = internalsOf(gateway);
-  const settings: Settings = {
-    maxBodyBytes: limits.maxRequestBodyBytes,
-    maxQueryLength: limits.maxQueryLength,
-    onServed: options.onServed,
-  };
+  const settings: Settings = { maxQueryLength: limits.maxQueryLength, onServed: options.onServed };
   const prepared = options.prepared === false ? undefined : new PreparedOperations(direct);
-  return (request: IncomingMessage, response: ServerResponse, fallback: () => void): void => {
-    const responseType = eligibleResponseType(request, settings);
-    if (responseType === undefined) {
+  return async (request, response, body, release) => {
+    const responseType = eligibleResponseType(request);
+    const params = responseType === undefined ? undefined : paramsOf(body, settings);
+    if (responseType === undefined || params === undefined) {
       settings.onServed?.('yoga');
-      fallback();
+      // Yoga reads the body from its own Request: it is let go when the answer is done.
+      response.once('close', release);
+      await replay(gateway, request, response, body);
       return;
     }
-    readBody(request, settings.maxBodyBytes)
-      .then((body) =>
-        serve(gateway, prepared, settings, log, request, response, body, responseType),
-      )
-      // The client went away while sending, or writing the answer failed: nothing to answer.
-      .catch(() => response.destroy());
+    // From here on only the parsed params are needed (a replay re-sends those).
+    release();
+    await serve(gateway, prepared, settings, log, request, response, params, responseType);
   };
 }
 
 /** The response type when the request has the common shape, else `undefined`. */
-function eligibleResponseType(request: IncomingMessage, settings: Settings): string | undefined {
+function eligibleResponseType(request: IncomingMessage): string | undefined {
   const { headers } = request;
-  if (request.method !== 'POST' || request.url !== GRAPHQL_PATH) return undefined;
+  if (request.url !== GRAPHQL_PATH) return undefined;
   // CORS (an Origin) and anything but a JSON body go through Yoga's plugins.
   if (headers.origin !== undefined) return undefined;
   if (!headers['content-type']?.toLowerCase().startsWith(JSON_TYPE)) return undefined;
-  const length = headers['content-length'];
-  if (length === undefined || !/^\d+$/.test(length) || Number(length) > settings.maxBodyBytes) {
-    return undefined;
-  }
-  return negotiate(headers.accept);
+  return negotiateResponseType(headers.accept);
 }
 
 /** As Yoga negotiates, for the Accept values clients send; anything unusual goes to Yoga. */
-function negotiate(accept: string | undefined): string | undefined {
+export function negotiateResponseType(accept: string | undefined): string | undefined {
   if (accept === undefined || accept === '*/*') return JSON_TYPE;
   const types = accept.split(',').map((entry) => entry.split(';')[0]?.trim().toLowerCase());
   const first = types[0];
@@ -106,23 +109,6 @@ function negotiate(accept: string | undefined): string | undefined {
   return undefined;
 }
 
-function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      // Node's parser holds the body to its Content-Length, checked above; this is a backstop.
-      if (size > maxBytes) request.destroy();
-      else chunks.push(chunk);
-    });
-    request.on('end', () =>
-      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
-    );
-    request.on('error', reject);
-  });
-}
-
 async function serve(
   gateway: Gateway,
   prepared: PreparedOperations | undefined,
@@ -130,22 +116,20 @@ async function serve(
   log: Logger,
   request: IncomingMessage,
   response: ServerResponse,
-  body: Buffer,
+  params: ParamsWithQuery,
   responseType: string,
 ): Promise<void> {
   const view = new RequestView(request, response);
-  const params = paramsOf(body, settings);
   let answered: Answered | undefined;
-  if (params) {
-    try {
-      answered = await executeParams(gateway, prepared, params, view.asRequest());
-    } catch {
-      answered = undefined;
-    }
+  try {
+    answered = await executeParams(gateway, prepared, params, view.asRequest(), request);
+  } catch {
+    answered = undefined;
   }
   if (!answered) {
+    // Refused before anything ran: Yoga words the refusal, from the same parameters.
     settings.onServed?.('yoga');
-    await replay(gateway, request, response, body);
+    await replay(gateway, request, response, Buffer.from(JSON.stringify(params)));
     return;
   }
   settings.onServed?.(answered.path);
@@ -179,14 +163,16 @@ async function executeParams(
   prepared: PreparedOperations | undefined,
   params: ParamsWithQuery,
   request: Request,
+  nodeRequest: IncomingMessage,
 ): Promise<Answered | undefined> {
   const document = prepared?.lookup(params);
   if (prepared && document) {
     noteOperationName(request, params.operationName);
-    const result = await prepared.execute(document, params, request);
+    const result = await prepared.execute(document, params, request, nodeRequest);
     return 'data' in result ? { result, path: 'prepared' } : undefined;
   }
-  const result = await gateway.getResultForParams({ params, request }, {});
+  // The server context, as Yoga's Node handler would give it: Node's request.
+  const result = await gateway.getResultForParams({ params, request }, { req: nodeRequest });
   if (!isSingleResult(result) || !('data' in result)) return undefined;
   try {
     prepared?.remember(params);
@@ -210,8 +196,6 @@ function paramsOf(body: Buffer, settings: Settings): ParamsWithQuery | undefined
   for (const key of Object.keys(parsed)) if (!PARAM_NAMES.has(key)) return undefined;
   const { query, variables, operationName, extensions } = parsed as Record<string, unknown>;
   if (typeof query !== 'string' || query.length > settings.maxQueryLength) return undefined;
-  // Introspection is tooling traffic, and may be switched off per request: Yoga handles it.
-  if (INTROSPECTION.test(query)) return undefined;
   if (variables !== undefined && variables !== null && !isPlainObject(variables)) return undefined;
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
     return undefined;
@@ -254,11 +238,8 @@ async function replay(
 ): Promise<void> {
   const answer = await gateway.fetch(
     `http://${request.headers.host ?? 'localhost'}${request.url}`,
-    {
-      method: 'POST',
-      headers: fetchHeaders(request.headers),
-      body,
-    },
+    { method: 'POST', headers: fetchHeaders(request.headers), body },
+    { req: request },
   );
   const headers: Record<string, string> = {};
   answer.headers.forEach((value, name) => {
@@ -281,7 +262,7 @@ function fetchHeaders(headers: IncomingHttpHeaders): [string, string][] {
  * The part of a Fetch `Request` the GraphQL pipeline reads (headers, method, URL, and a signal
  * that aborts when the client goes away), over Node's request, without copying its headers.
  */
-class RequestView {
+export class RequestView {
   readonly method = 'POST';
   readonly url: string;
   readonly headers: { get(name: string): string | null; has(name: string): boolean };

@@ -4,8 +4,7 @@
  */
 
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import type { DocumentNode } from 'graphql';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../schema/index.ts';
@@ -15,7 +14,7 @@ import { type ContextDependencies, createContext, type GatewayContext } from './
 import type { CredentialDefaults } from './credentials.ts';
 import { expectedErrorCode, maskError, useLeakFreeErrors } from './graphql-errors.ts';
 import type { DirectExecution } from './prepared-operations.ts';
-import { queryTextCache } from './query-text-cache.ts';
+import { documentCache, parseErrorCache } from './query-text-cache.ts';
 import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
 import { requestIdOf, useRequestTracking } from './request-tracking.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -107,20 +106,21 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits,
     rotations: new SingleFlight(),
   };
-  const contextFor = (request: Request) =>
-    createContext(dependencies, request, requestIdOf(request));
+  const contextFor = (request: Request, nodeRequest?: unknown) =>
+    createContext(dependencies, request, requestIdOf(request), clientAddressOf(nodeRequest));
   const yogaLog = yogaLogger(logger);
+  const documents = documentCache();
   const gateway = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     // Enforced by `useBodyLimit`, which skips Yoga's per-request counting stream when the
     // Content-Length already says how long the body is.
     maxRequestBodySize: false,
-    // Yoga's parse caches, minus texts with a string literal (src/query-text-cache.ts).
-    parserAndValidationCache: {
-      documentCache: queryTextCache<DocumentNode>(),
-      errorCache: queryTextCache<unknown>(),
-    },
+    // Yoga's parse caches, bounded in bytes, minus texts with a string literal
+    // (src/query-text-cache.ts); prepared operations read the same documents.
+    parserAndValidationCache: { documentCache: documents, errorCache: parseErrorCache() },
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
+    // No file uploads here: a multipart body would only be one more thing to parse.
+    multipart: false,
     cors: corsOptions(options.corsOrigins ?? [], options.corsAllowLocalhost ?? false),
     graphqlEndpoint: GRAPHQL_PATH,
     // Yoga's bare liveness answer; `/health` (below) also reports the upstream's state.
@@ -148,15 +148,17 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...requestLimitPlugins(limits),
       // "Did you mean …?" would rebuild the schema for anyone, introspection or not.
       blockFieldSuggestionsPlugin(),
-      ...(options.introspection === false ? [useDisableIntrospection()] : []),
+      ...(options.introspection === false ? [useNoIntrospection()] : []),
     ],
-    context: ({ request }) => contextFor(request),
+    // `req`: Node's request, in the server context of the Node handler and of the front.
+    context: ({ request, req }) => contextFor(request, req),
   });
   internals.set(gateway, {
     logger,
     limits,
     direct: {
       schema,
+      documents,
       contextFor,
       // As Yoga's own wrapper around `maskError`: what is hidden from the caller is logged.
       maskError: (error) => {
@@ -167,6 +169,37 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   });
   return gateway;
+}
+
+/**
+ * The client's network address, for requests whose API key Featurebase has not accepted yet:
+ * they share the upstream by address (src/upstream/fair-bulkhead.ts). `undefined` without a
+ * socket (`yoga.fetch`).
+ */
+function clientAddressOf(nodeRequest: unknown): string | undefined {
+  if (typeof nodeRequest !== 'object' || nodeRequest === null || !('socket' in nodeRequest)) {
+    return undefined;
+  }
+  const { socket } = nodeRequest;
+  if (typeof socket !== 'object' || socket === null || !('remoteAddress' in socket)) {
+    return undefined;
+  }
+  return typeof socket.remoteAddress === 'string' ? socket.remoteAddress : undefined;
+}
+
+/**
+ * Introspection switched off means off whichever path serves the request: decided on the parsed
+ * document by graphql-js's validation rule (`__schema` or `__type` anywhere, through fragments,
+ * in any spelling the parser accepts), added to every validation. Yoga's own plugin only adds
+ * the rule for requests that went through its request parser, which the fast path skips. The
+ * verdict is cached with the document's validation, so prepared operations inherit it.
+ */
+function useNoIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
 }
 
 /**

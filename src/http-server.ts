@@ -1,17 +1,29 @@
 /**
- * The gateway's Node HTTP server, with the socket-level limits slow or lying clients meet
- * (catalogue H03, H11): main.ts and the tests build it here so both run the same settings.
+ * The gateway's Node HTTP server, with the socket-level limits slow, lying or numerous clients
+ * meet (catalogue H03, H11, R04, R06): main.ts and the tests build it here so both run the same
+ * settings.
+ *
+ * - Header and request timeouts fire when documented: Node checks them only every
+ *   `connectionsCheckingInterval` (30 s by default, so a 10 s header timeout fired at ~27 s).
+ * - At most `maxConnections` open connections; more are closed as they arrive.
+ * - A response sent before its request's body was read (a refusal: 413, 403, 415, 503…) says
+ *   `Connection: close`, and the connection is closed once the answer is out: nothing more of
+ *   that body is read (Node would otherwise read and drop it for as long as the client sends).
  */
 
 import {
   createServer,
   type IncomingMessage,
+  type OutgoingHttpHeader,
+  type OutgoingHttpHeaders,
   type RequestListener,
   type Server,
-  type ServerResponse,
+  ServerResponse,
 } from 'node:http';
-import { createFastPath } from './fast-path.ts';
+import type { Socket } from 'node:net';
 import type { Gateway } from './gateway.ts';
+import { createGraphQLFront, type GraphQLFrontOptions } from './graphql-front.ts';
+import { DEFAULT_SERVER_LIMITS } from './memory-budget.ts';
 
 export const SERVER_TIMEOUTS = {
   /** Whole request headers must arrive within this (slowloris). Node's default: 60 s. */
@@ -20,7 +32,18 @@ export const SERVER_TIMEOUTS = {
   requestTimeoutMs: 30_000,
   /** Idle keep-alive connections are closed after this. */
   keepAliveTimeoutMs: 5_000,
+  /** How often Node looks for connections past those timeouts: they fire at most this late. */
+  checkIntervalMs: 1_000,
 } as const;
+
+export type ServerTimeouts = { readonly [K in keyof typeof SERVER_TIMEOUTS]: number };
+
+/**
+ * How long a connection whose request body was refused stays open after the answer: enough for
+ * the client to read the answer. Closing at once, with unread bytes in the socket, would send a
+ * TCP reset that can destroy the answer before the client has read it.
+ */
+export const LINGER_AFTER_REFUSAL_MS = 500;
 
 /** A handler that may serve a request itself, or pass it on to `next`. */
 export type FrontHandler = (
@@ -29,38 +52,79 @@ export type FrontHandler = (
   next: () => void,
 ) => void;
 
-export function createHttpServer(handler: RequestListener, front?: FrontHandler): Server {
+export interface HttpServerOptions {
+  /** Default: `SERVER_TIMEOUTS`. */
+  timeouts?: Partial<ServerTimeouts>;
+  /** Default: `DEFAULT_SERVER_LIMITS.maxConnections`. */
+  maxConnections?: number;
+}
+
+export function createHttpServer(
+  handler: RequestListener,
+  front?: FrontHandler,
+  options: HttpServerOptions = {},
+): Server {
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
   const listener: RequestListener = front
     ? (request, response) => front(request, response, () => handler(request, response))
     : handler;
   const server = createServer(
     {
-      headersTimeout: SERVER_TIMEOUTS.headersTimeoutMs,
-      requestTimeout: SERVER_TIMEOUTS.requestTimeoutMs,
-      keepAliveTimeout: SERVER_TIMEOUTS.keepAliveTimeoutMs,
+      headersTimeout: timeouts.headersTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+      ServerResponse: ClosingResponse,
       // Node's 16 KiB header limit (431 beyond it) is kept as is: it is already the right bound.
     },
-    guarded(listener),
+    (request, response) => {
+      joinRepeatedAuthorization(request);
+      listener(request, response);
+    },
   );
+  server.maxConnections = options.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections;
   return server;
 }
 
-/** How long a connection may go on after a 413: enough for the client to read the answer. */
-const CLOSE_AFTER_TOO_LARGE_MS = 500;
+/**
+ * A response that closes its connection when it is sent before its request has been read to the
+ * end. Decided when the head is written: then, and only then, the `Connection` header can still
+ * tell the client not to send another request on this connection.
+ */
+class ClosingResponse extends ServerResponse {
+  override writeHead(
+    statusCode: number,
+    statusMessage?: string,
+    headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+  ): this;
+  override writeHead(
+    statusCode: number,
+    headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+  ): this;
+  // Only looks, then passes the arguments on unchanged, whichever signature they follow.
+  override writeHead(statusCode: number, ...rest: unknown[]): this {
+    if (!this.req.complete && !this.headersSent) {
+      this.setHeader('connection', 'close');
+      lingerThenClose(this.req.socket);
+    }
+    return Reflect.apply(ServerResponse.prototype.writeHead, this, [statusCode, ...rest]);
+  }
+}
 
-function guarded(handler: RequestListener): RequestListener {
-  return (request: IncomingMessage, response: ServerResponse) => {
-    joinRepeatedAuthorization(request);
-    // Node would go on reading (and dropping) a refused body to find the next request on the
-    // connection, for as long as the client keeps sending: cut it once the answer is out.
-    // Closing at once instead would reset the connection and could lose the answer itself.
-    const { socket } = request; // detached from the request once the answer is out
-    response.once('finish', () => {
-      if (response.statusCode === 413) {
-        setTimeout(() => socket.destroy(), CLOSE_AFTER_TOO_LARGE_MS).unref();
-      }
-    });
-    handler(request, response);
+/**
+ * Replaces Node's close of this socket after the answer (`destroySoon`: end, then destroy as soon
+ * as written) by: stop reading, end (the client sees the answer, then the end of the stream),
+ * and destroy after `LINGER_AFTER_REFUSAL_MS`.
+ */
+function lingerThenClose(socket: Socket): void {
+  // `_paused` is the HTTP server's own back-pressure flag: while it is set, Node's request
+  // stream (which resumes the socket to drain an unread body) leaves the socket paused.
+  const lingering = socket as Socket & { destroySoon?: () => void; _paused?: boolean };
+  lingering.destroySoon = () => {
+    lingering._paused = true;
+    socket.pause();
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_AFTER_REFUSAL_MS).unref();
   };
 }
 
@@ -79,7 +143,14 @@ function joinRepeatedAuthorization(request: IncomingMessage): void {
   if (values.length > 1) request.headers.authorization = values.join(', ');
 }
 
-/** The gateway's server as main.ts runs it: the fast path in front of Yoga. */
-export function createGatewayServer(gateway: Gateway): Server {
-  return createHttpServer(gateway, createFastPath(gateway));
+export interface GatewayServerOptions extends GraphQLFrontOptions {
+  timeouts?: Partial<ServerTimeouts>;
+}
+
+/** The gateway's server as main.ts runs it: the GraphQL front (and fast path) before Yoga. */
+export function createGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Server {
+  const maxConnections = options.limits?.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections;
+  const httpOptions: HttpServerOptions = { maxConnections };
+  if (options.timeouts) httpOptions.timeouts = options.timeouts;
+  return createHttpServer(gateway, createGraphQLFront(gateway, options), httpOptions);
 }

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     corsAllowLocalhost: simulator !== undefined,
   });
 
-  const server = createGatewayServer(gateway);
+  const server = createGatewayServer(gateway, { limits: config.server });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

@@ -2,17 +2,18 @@
  * Query texts Yoga has already accepted, executed again without its pipeline.
  *
  * Whether a text parses, validates and passes every document limit (tokens, depth, aliases,
- * directives, cost, mutations, known root types) depends on the text alone: Yoga caches that
- * verdict per text too. So once Yoga has executed a text for the fast path, later requests with
- * the same text and operation name are executed straight by graphql-js, over the same schema,
- * with a context built as Yoga's context factory builds it and errors masked (and logged) as
- * Yoga masks them. What is skipped is the orchestration around those steps (hooks run through
- * promise adapters, Yoga's executor wrapper), which cost more CPU per request than execution.
+ * directives, cost, mutations, known root types, introspection when it is off) depends on the
+ * text alone: Yoga caches that verdict per document too. So once Yoga has executed a text for
+ * the fast path, later requests with the same text and operation name are executed straight by
+ * graphql-js, over the same schema, with a context built as Yoga's context factory builds it and
+ * errors masked (and logged) as Yoga masks them. What is skipped is the orchestration around
+ * those steps (hooks run through promise adapters, Yoga's executor wrapper), which cost more CPU
+ * per request than execution.
  *
- * Only texts are remembered, never variables, credentials or results, and only texts that may
- * be kept at all (src/query-text-cache.ts: none with a string literal, which may be a secret).
- * The memory is bounded by entries and by characters, and forgetting a text only sends it
- * through Yoga again.
+ * Nothing is held here but a mark on documents: the documents themselves are the ones Yoga's
+ * parse cache holds (src/query-text-cache.ts, bounded in bytes, never a text with a string
+ * literal), and a document that cache forgets is forgotten here too (a WeakMap). So this adds no
+ * memory of its own to the budget, and a text is prepared only while its document is cached.
  */
 
 import {
@@ -21,91 +22,48 @@ import {
   execute,
   type GraphQLError,
   type GraphQLSchema,
-  parse,
 } from 'graphql';
 import type { GraphQLParams } from 'graphql-yoga';
 import type { GatewayContext } from './context.ts';
-import { mayKeepQueryText } from './query-text-cache.ts';
+import type { BoundedTextCache } from './query-text-cache.ts';
 
 /** What the gateway gives the fast path to run an accepted text as Yoga would. */
 export interface DirectExecution {
   readonly schema: GraphQLSchema;
-  /** The context Yoga's context factory would build for this request. */
-  contextFor(request: Request): GatewayContext;
+  /** Yoga's parse cache: the documents of the texts it has parsed and kept. */
+  readonly documents: Pick<BoundedTextCache<DocumentNode>, 'get'>;
+  /** The context Yoga's context factory would build for this request (`nodeRequest`: Node's). */
+  contextFor(request: Request, nodeRequest?: unknown): GatewayContext;
   /** Masks an execution error as Yoga's `maskedErrors` does, logging what it hides. */
   maskError(error: GraphQLError): GraphQLError;
 }
 
-export interface PreparedOperationsOptions {
-  maxEntries?: number;
-  /** Total query characters held; with texts of up to 20,000 characters, at most ~2 MB. */
-  maxCharacters?: number;
-}
-
-interface Remembered {
-  operationName: string | undefined;
-  query: string;
-  document: DocumentNode;
-}
-
 export class PreparedOperations {
-  /**
-   * By operation name, then by text: no key string is built per request (a concatenation would
-   * copy and hash the whole text again on every lookup).
-   */
-  readonly #byName = new Map<string | undefined, Map<string, Remembered>>();
-  /** Every entry, oldest first (a Set iterates in insertion order). */
-  readonly #entries = new Set<Remembered>();
-  readonly #maxEntries: number;
-  readonly #maxCharacters: number;
-  #characters = 0;
+  /** The operation names each cached document was executed under (`undefined`: none given). */
+  readonly #accepted = new WeakMap<DocumentNode, Set<string | undefined>>();
 
-  constructor(
-    readonly direct: DirectExecution,
-    options: PreparedOperationsOptions = {},
-  ) {
-    this.#maxEntries = options.maxEntries ?? 500;
-    this.#maxCharacters = options.maxCharacters ?? 1_000_000;
-  }
+  constructor(readonly direct: DirectExecution) {}
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  /** The document of a text Yoga has accepted, if it is still remembered. */
+  /** The document of a text Yoga has accepted under this operation name, while it is cached. */
   lookup(params: GraphQLParams & { query: string }): DocumentNode | undefined {
-    return this.#byName.get(params.operationName ?? undefined)?.get(params.query)?.document;
+    const document = this.direct.documents.get(params.query);
+    if (!document) return undefined;
+    return this.#accepted.get(document)?.has(params.operationName ?? undefined)
+      ? document
+      : undefined;
   }
 
   /** Call only after Yoga executed these params: its parser and validation accepted the text. */
   remember(params: GraphQLParams & { query: string }): void {
-    const operationName = params.operationName ?? undefined;
-    const { query } = params;
-    const size = sizeOf(operationName, query);
-    if (!mayKeepQueryText(query) || this.lookup(params) || size > this.#maxCharacters) return;
-    const entry: Remembered = { operationName, query, document: parse(query) };
-    for (const oldest of this.#entries) {
-      if (this.#entries.size < this.#maxEntries && this.#characters + size <= this.#maxCharacters) {
-        break;
-      }
-      this.#forget(oldest);
+    const document = this.direct.documents.get(params.query);
+    if (!document) return;
+    let names = this.#accepted.get(document);
+    if (!names) {
+      names = new Set();
+      this.#accepted.set(document, names);
     }
-    let texts = this.#byName.get(operationName);
-    if (!texts) {
-      texts = new Map();
-      this.#byName.set(operationName, texts);
-    }
-    texts.set(query, entry);
-    this.#entries.add(entry);
-    this.#characters += size;
-  }
-
-  #forget(entry: Remembered): void {
-    this.#entries.delete(entry);
-    this.#characters -= sizeOf(entry.operationName, entry.query);
-    const texts = this.#byName.get(entry.operationName);
-    texts?.delete(entry.query);
-    if (texts?.size === 0) this.#byName.delete(entry.operationName);
+    // Bounded by the document: Yoga executes only a name one of its operations has.
+    names.add(params.operationName ?? undefined);
   }
 
   /**
@@ -116,20 +74,17 @@ export class PreparedOperations {
     document: DocumentNode,
     params: GraphQLParams,
     request: Request,
+    nodeRequest?: unknown,
   ): Promise<ExecutionResult> {
     const { direct } = this;
     const result = await execute({
       schema: direct.schema,
       document,
-      contextValue: direct.contextFor(request),
+      contextValue: direct.contextFor(request, nodeRequest),
       variableValues: params.variables,
       operationName: params.operationName,
     });
     if (!result.errors) return result;
     return { ...result, errors: result.errors.map((error) => direct.maskError(error)) };
   }
-}
-
-function sizeOf(operationName: string | undefined, query: string): number {
-  return (operationName?.length ?? 0) + query.length;
 }

@@ -1,12 +1,25 @@
 /**
- * Which query texts may be kept in memory between requests, and Yoga's parse caches held to it.
+ * The memory of query texts between requests: Yoga's parse caches (a text's document, or its
+ * syntax error), which prepared operations read too (src/prepared-operations.ts). Keyed by
+ * client input, so bounded by construction: in entries, in estimated bytes, and per entry.
  *
- * Secrets are kept in no cache, and a string literal in a query may be one: an API key, a
- * webhook secret or a delivery header value written into the text instead of passed as a
- * variable. Every string literal, block strings included, has a double quote, so a text with
- * one is never kept (a quote in a comment counts too: the test errs on the safe side). Such a
- * text is parsed again on every request; frontends and routers pass values as variables.
+ * Two rules decide what may be kept:
+ *
+ * - Secrets are kept in no cache, and a string literal in a query may be one: an API key, a
+ *   webhook secret or a delivery header value written into the text instead of passed as a
+ *   variable. Every string literal, block strings included, has a double quote, so a text with
+ *   one is never kept (a quote in a comment counts too: the test errs on the safe side). Such a
+ *   text is parsed again on every request; frontends and routers pass values as variables.
+ * - A parsed document costs far more than its text: every token becomes AST nodes with their
+ *   locations (measured with graphql-js 16: about 520 bytes per token, so a 1,000-token text
+ *   holds half a megabyte). Entries are weighed by `documentWeight`, the total is capped, and a
+ *   document heavier than `maxEntryBytes` is never kept: an anonymous client sending distinct
+ *   large texts can make the gateway parse, but never make it remember.
+ *
+ * Least recently used out first. Forgetting a text only costs parsing it again.
  */
+
+import type { DocumentNode, Token } from 'graphql';
 
 export function mayKeepQueryText(text: string): boolean {
   return !text.includes('"');
@@ -18,21 +31,119 @@ export interface TextKeyedCache<T> {
   set(text: string, value: T): void;
 }
 
+export interface TextCacheBounds {
+  /** Entries at most. */
+  maxEntries: number;
+  /** Estimated bytes of all entries together, at most. */
+  maxBytes: number;
+  /** An entry estimated heavier than this is never kept. */
+  maxEntryBytes: number;
+}
+
 /**
- * A bounded cache keyed by query text that never keeps a text `mayKeepQueryText` refuses.
- * Oldest first out, as many entries as Yoga's own default (1,024).
+ * Parsed documents: 1,024 entries (Yoga's own default), 8 MB in all, 256 KB each (about 400
+ * tokens: the full introspection query weighs about 100 KB, this gateway's example operations
+ * under 40 KB).
  */
-export function queryTextCache<T>(maxEntries = 1024): TextKeyedCache<T> {
-  const entries = new Map<string, T>();
-  return {
-    get: (text) => entries.get(text),
-    set: (text, value) => {
-      if (!mayKeepQueryText(text) || entries.has(text)) return;
-      if (entries.size >= maxEntries) {
-        const oldest = entries.keys().next();
-        if (!oldest.done) entries.delete(oldest.value);
+export const DOCUMENT_CACHE_BOUNDS: TextCacheBounds = {
+  maxEntries: 1024,
+  maxBytes: 8 * 1024 * 1024,
+  maxEntryBytes: 256 * 1024,
+};
+
+/** Syntax errors: a message and the text they point into. */
+export const PARSE_ERROR_CACHE_BOUNDS: TextCacheBounds = {
+  maxEntries: 256,
+  maxBytes: 1024 * 1024,
+  maxEntryBytes: 64 * 1024,
+};
+
+/** Measured: 385-520 bytes per token with locations (graphql-js 16, Node 20); rounded up. */
+const BYTES_PER_TOKEN = 600;
+/** A syntax error's own objects, besides the text it keeps. */
+const PARSE_ERROR_BYTES = 2048;
+
+/** Estimated heap bytes of a parsed document: its text plus its tokens' nodes. */
+export function documentWeight(text: string, document: DocumentNode): number {
+  return text.length + tokenCount(document, text) * BYTES_PER_TOKEN;
+}
+
+/** Estimated heap bytes of a cached syntax error (it holds the text for its location). */
+export function parseErrorWeight(text: string): number {
+  return text.length + PARSE_ERROR_BYTES;
+}
+
+function tokenCount(document: DocumentNode, text: string): number {
+  let token: Token | null | undefined = document.loc?.startToken;
+  // Without locations there is no token list: a token is never shorter than one character.
+  if (!token) return text.length;
+  let count = 0;
+  while (token) {
+    count++;
+    token = token.next;
+  }
+  return count;
+}
+
+/** A bounded text-keyed cache that never keeps a text `mayKeepQueryText` refuses. */
+export class BoundedTextCache<T> implements TextKeyedCache<T> {
+  /** Oldest use first: a Map iterates in insertion order, and a hit re-inserts its entry. */
+  readonly #entries = new Map<string, { value: T; bytes: number }>();
+  readonly #bounds: TextCacheBounds;
+  readonly #weigh: (text: string, value: T) => number;
+  #bytes = 0;
+
+  constructor(bounds: TextCacheBounds, weigh: (text: string, value: T) => number) {
+    this.#bounds = bounds;
+    this.#weigh = weigh;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Estimated bytes held. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get(text: string): T | undefined {
+    const entry = this.#entries.get(text);
+    if (!entry) return undefined;
+    this.#entries.delete(text);
+    this.#entries.set(text, entry);
+    return entry.value;
+  }
+
+  set(text: string, value: T): void {
+    if (!mayKeepQueryText(text) || this.#entries.has(text)) return;
+    const bytes = this.#weigh(text, value);
+    if (bytes > this.#bounds.maxEntryBytes) return;
+    for (const [oldest, entry] of this.#entries) {
+      if (
+        this.#entries.size < this.#bounds.maxEntries &&
+        this.#bytes + bytes <= this.#bounds.maxBytes
+      ) {
+        break;
       }
-      entries.set(text, value);
-    },
-  };
+      this.#entries.delete(oldest);
+      this.#bytes -= entry.bytes;
+    }
+    this.#entries.set(text, { value, bytes });
+    this.#bytes += bytes;
+  }
+}
+
+/** Yoga's document cache, shared with prepared operations. */
+export function documentCache(
+  bounds: TextCacheBounds = DOCUMENT_CACHE_BOUNDS,
+): BoundedTextCache<DocumentNode> {
+  return new BoundedTextCache(bounds, documentWeight);
+}
+
+/** Yoga's cache of syntax errors. */
+export function parseErrorCache(
+  bounds: TextCacheBounds = PARSE_ERROR_CACHE_BOUNDS,
+): BoundedTextCache<unknown> {
+  return new BoundedTextCache(bounds, parseErrorWeight);
 }

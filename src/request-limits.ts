@@ -20,8 +20,9 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { DEFAULT_JSON_LIMITS, type JsonLimits, useJsonValueLimits } from './json-limits.ts';
 
-export interface RequestLimits {
+export interface RequestLimits extends JsonLimits {
   /** Largest request body; larger gets 413 before it is read. Default 1,000,000 bytes. */
   maxRequestBodyBytes: number;
   /**
@@ -54,6 +55,7 @@ export interface RequestLimits {
 }
 
 export const DEFAULT_LIMITS: RequestLimits = {
+  ...DEFAULT_JSON_LIMITS,
   maxRequestBodyBytes: 1_000_000,
   maxQueryLength: 20_000,
   maxTokens: 1000,
@@ -79,6 +81,7 @@ export function requestLimitPlugins(limits: RequestLimits): Plugin[] {
   };
   return [
     maxQueryLengthPlugin(limits.maxQueryLength),
+    useJsonValueLimits(limits),
     maxTokensPlugin({ exposeLimits: false, n: limits.maxTokens }),
     // Flattened, a fragment spread adds no level of its own: depth is what the executor walks.
     maxDepthPlugin({

@@ -17,7 +17,7 @@ import { BadUserInputError } from './errors.ts';
 import { credentialFingerprint, SingleFlight } from './single-flight.ts';
 import type { Caller } from './upstream/caller.ts';
 import type { FeaturebaseClient } from './upstream/client.ts';
-import { NotFoundError } from './upstream/errors.ts';
+import { AuthenticationError, NotFoundError, PermissionDeniedError } from './upstream/errors.ts';
 import { webhookPath } from './upstream/path.ts';
 import {
   LIMITS,
@@ -37,6 +37,8 @@ export interface WebhookOperationsOptions {
   client: FeaturebaseClient;
   credentials: CredentialsResult;
   requestId: string;
+  /** The client's network address (fair shares for keys Featurebase has not accepted). */
+  clientAddress?: string | undefined;
   /**
    * Aborted when the client goes away: in-flight upstream calls stop with it. Asked for only
    * when a call that should stop with the client is made (making one per request is not free).
@@ -52,10 +54,13 @@ export class WebhookOperations {
   readonly #client: FeaturebaseClient;
   readonly #credentials: CredentialsResult;
   readonly #requestId: string;
+  readonly #clientAddress: string | undefined;
   readonly #signal: (() => AbortSignal | undefined) | undefined;
   readonly #byId: DataLoader<string, WireWebhook | null>;
   readonly #budget: number;
   #calls = 0;
+  /** Featurebase refused the key (401, 403): the rest of the operation fails the same way. */
+  #keyRefusal: Error | undefined;
   readonly #sharedRotations: SingleFlight<WireWebhook>;
   /** This operation's rotations: a second alias rotating the same webhook gets the first result. */
   readonly #rotated = new Map<string, Promise<WireWebhook>>();
@@ -64,6 +69,7 @@ export class WebhookOperations {
     this.#client = options.client;
     this.#credentials = options.credentials;
     this.#requestId = options.requestId;
+    this.#clientAddress = options.clientAddress;
     this.#signal = options.signal;
     this.#budget = options.upstreamCallBudget ?? Number.POSITIVE_INFINITY;
     this.#sharedRotations = options.rotations ?? new SingleFlight();
@@ -90,25 +96,29 @@ export class WebhookOperations {
 
   async list(request: PageRequest): Promise<WebhookPage> {
     const { first, resume, query } = planPage(request);
-    const list = await this.#client.webhooks.list(query, this.#spend());
+    const list = await this.#client.webhooks.list(query, this.#spend()).catch(this.#noteKeyRefusal);
     for (const webhook of list.data) this.#remember(webhook);
     return toPage(first, resume, list);
   }
 
   async create(input: CreateWebhookInput): Promise<WireWebhook> {
     const params = toCreateParams(input);
-    return this.#remember(await this.#client.webhooks.create(params, this.#spend()));
+    const created = this.#client.webhooks.create(params, this.#spend());
+    return this.#remember(await created.catch(this.#noteKeyRefusal));
   }
 
   async update(id: string, input: UpdateWebhookInput): Promise<WireWebhook> {
     const key = checkedId(id);
     const params = toUpdateParams(input);
-    return this.#remember(await this.#client.webhooks.update(key, params, this.#spend()));
+    const updated = this.#client.webhooks.update(key, params, this.#spend());
+    return this.#remember(await updated.catch(this.#noteKeyRefusal));
   }
 
   async delete(id: string): Promise<WireDeletedWebhook> {
     const key = checkedId(id);
-    const deleted = await this.#client.webhooks.delete(key, this.#spend());
+    const deleted = await this.#client.webhooks
+      .delete(key, this.#spend())
+      .catch(this.#noteKeyRefusal);
     this.#byId.clear(key).prime(key, null);
     return deleted;
   }
@@ -126,7 +136,7 @@ export class WebhookOperations {
       const flightKey = `${credentialFingerprint(caller.apiKey, caller.apiVersion)}:${key}`;
       rotation = this.#sharedRotations
         .run(flightKey, () => this.#client.webhooks.refreshSecret(key, caller))
-        .then((webhook) => this.#remember(webhook));
+        .then((webhook) => this.#remember(webhook), this.#noteKeyRefusal);
       this.#rotated.set(key, rotation);
     }
     return rotation;
@@ -142,7 +152,9 @@ export class WebhookOperations {
     if (ids.length === 1) return [await this.#retrieveOrNull(ids[0] ?? '').catch(asError)];
     let page: WireWebhookList;
     try {
-      page = await this.#client.webhooks.list({ limit: LIMITS.listLimitMax }, this.#spend());
+      page = await this.#client.webhooks
+        .list({ limit: LIMITS.listLimitMax }, this.#spend())
+        .catch(this.#noteKeyRefusal);
     } catch (error) {
       return ids.map(() => asError(error));
     }
@@ -161,7 +173,7 @@ export class WebhookOperations {
 
   async #retrieveOrNull(id: string): Promise<WireWebhook | null> {
     try {
-      return await this.#client.webhooks.retrieve(id, this.#spend());
+      return await this.#client.webhooks.retrieve(id, this.#spend()).catch(this.#noteKeyRefusal);
     } catch (error) {
       if (error instanceof NotFoundError) return null;
       throw error;
@@ -177,6 +189,7 @@ export class WebhookOperations {
 
   /** The caller for one more upstream call, within this operation's budget. */
   #spend(options: { withSignal: boolean } = { withSignal: true }): Caller {
+    if (this.#keyRefusal) throw this.#keyRefusal;
     const caller = this.#caller(options.withSignal);
     this.#calls += 1;
     if (this.#calls > this.#budget) {
@@ -192,8 +205,21 @@ export class WebhookOperations {
     const caller: Caller = { ...this.#credentials.credentials, requestId: this.#requestId };
     const signal = withSignal ? this.#signal?.() : undefined;
     if (signal) caller.signal = signal;
+    if (this.#clientAddress !== undefined) caller.clientAddress = this.#clientAddress;
     return caller;
   }
+
+  /**
+   * Notes a refusal of the key, so no further call of this operation uses it. (The upstream
+   * client also remembers refused keys across requests, and makes concurrent calls with an
+   * unknown key wait for the first one's verdict; this holds even with that memory off.)
+   */
+  #noteKeyRefusal = (error: unknown): never => {
+    if (error instanceof AuthenticationError || error instanceof PermissionDeniedError) {
+      this.#keyRefusal ??= error;
+    }
+    throw error;
+  };
 }
 
 /** DataLoader takes an Error in the result array as that key's failure. */

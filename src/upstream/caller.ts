@@ -11,6 +11,11 @@ export interface Caller {
   requestId: string;
   /** Aborted when the caller goes away: the call (and any retry wait) stops at once. */
   signal?: AbortSignal;
+  /**
+   * The client's network address. Calls with a key Featurebase has not accepted yet share the
+   * upstream by address (`resilience.ts`); never sent, logged or kept beyond the call.
+   */
+  clientAddress?: string;
 }
 
 /** What a call ends with when its caller's signal aborted. */

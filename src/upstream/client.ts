@@ -46,6 +46,19 @@ export interface FeaturebaseClientOptions {
   maxConcurrentRequests?: number;
   /** Most requests waiting for a free slot; beyond that they fail at once. Default `64`. */
   maxQueuedRequests?: number;
+  /**
+   * Most requests in flight for one tenant (an accepted API key, or one client address for keys
+   * Featurebase has not accepted). Default `16` (half the bulkhead).
+   */
+  maxConcurrentPerTenant?: number;
+  /** Most requests waiting for a slot for one tenant. Default `16` (a quarter of the queue). */
+  maxQueuedPerTenant?: number;
+  /** Keys remembered as accepted, and as refused (as hashes), each. Default `10000`. */
+  keyVerdictMaxKeys?: number;
+  /** How long a key Featurebase refused (401, 403) is refused without a call; `0` never. Default `60000`. */
+  rejectedKeyTtlMs?: number;
+  /** How long a key Featurebase accepted keeps a tenant share of its own without a new answer. Default `600000`. */
+  acceptedKeyTtlMs?: number;
   /** Retries allowed per call over the budget window (0.2: at most 1.2 requests per call). Default `0.2`. */
   retryBudgetRatio?: number;
   /** Retries always allowed per budget window, however quiet the gateway. Default `10`. */
@@ -90,6 +103,16 @@ export const CLIENT_DEFAULTS = {
   // that is better served by a fast failure, and 64 waiting attempts cost almost no memory.
   maxConcurrentRequests: 32,
   maxQueuedRequests: 64,
+  // Fairness: no tenant may take more than half the slots or a quarter of the queue, so made-up
+  // keys (which share their address's tenant until Featurebase accepts one) cannot crowd out a
+  // tenant Featurebase knows, nor one busy tenant all others.
+  maxConcurrentPerTenant: 16,
+  maxQueuedPerTenant: 16,
+  // Verdicts on keys: a refusal is remembered a minute (a key just created may take a moment to
+  // be known everywhere), an acceptance ten minutes after its last confirmation.
+  keyVerdictMaxKeys: 10_000,
+  rejectedKeyTtlMs: 60_000,
+  acceptedKeyTtlMs: 600_000,
   // Catalogue F19: ≤ 1.2 × upstream amplification. The floor (10 per 10 s) only matters below
   // 5 calls a second, where it adds at most 1 request a second.
   retryBudgetRatio: 0.2,
@@ -123,6 +146,11 @@ const RANGES = {
   retryBudgetWindowMs: [10, 3_600_000, true],
   rateLimitGateMaxKeys: [0, 10_000_000, true],
   rateLimitGateMaxWaitMs: [1000, MAX_TIMER_MS, true],
+  maxConcurrentPerTenant: [1, 100_000, true],
+  maxQueuedPerTenant: [0, 1_000_000, true],
+  keyVerdictMaxKeys: [1, 10_000_000, true],
+  rejectedKeyTtlMs: [0, MAX_TIMER_MS, true],
+  acceptedKeyTtlMs: [1000, MAX_TIMER_MS, true],
 } as const satisfies Record<string, readonly [number, number, boolean]>;
 
 type RangedOption = keyof typeof RANGES;
@@ -160,6 +188,11 @@ export function createFeaturebaseClient(options: FeaturebaseClientOptions): Feat
     retryBudgetWindowMs: option('retryBudgetWindowMs'),
     rateLimitGateMaxKeys: option('rateLimitGateMaxKeys'),
     rateLimitGateMaxWaitMs: option('rateLimitGateMaxWaitMs'),
+    maxConcurrentPerTenant: option('maxConcurrentPerTenant'),
+    maxQueuedPerTenant: option('maxQueuedPerTenant'),
+    keyVerdictMaxKeys: option('keyVerdictMaxKeys'),
+    rejectedKeyTtlMs: option('rejectedKeyTtlMs'),
+    acceptedKeyTtlMs: option('acceptedKeyTtlMs'),
     now: options.now ?? Date.now,
     onEvent: options.onResilienceEvent,
   });

@@ -23,7 +23,7 @@ import {
   UpstreamTimeoutError,
 } from './errors.ts';
 import { pathTemplate } from './path.ts';
-import type { CallScope, Resilience } from './resilience.ts';
+import type { CallScope, Resilience, Tenant } from './resilience.ts';
 import {
   decideRetry,
   type HttpMethod,
@@ -221,12 +221,15 @@ async function send(
       maxRedirections: 0,
     },
   };
-  config.resilience.admit(caller.apiKey, call.scope);
-  return config.resilience.call(call.scope, () => attempts(call, caller.apiKey, deadline));
+  // Waiting for the key's probe is bounded like waiting for a slot (below).
+  const maxWaitMs = deadline - performance.now() - Math.min(config.timeoutMs, MIN_ATTEMPT_MS);
+  return config.resilience.run(caller, call.scope, maxWaitMs, (tenant) =>
+    attempts(call, tenant, deadline),
+  );
 }
 
 /** The retry loop: one attempt after another, each in a bulkhead slot, while retries are allowed. */
-async function attempts(call: Call, apiKey: string, deadline: number): Promise<UpstreamResponse> {
+async function attempts(call: Call, tenant: Tenant, deadline: number): Promise<UpstreamResponse> {
   const { config, method, callerSignal, scope } = call;
   const { resilience } = config;
   let previousError: unknown;
@@ -235,7 +238,7 @@ async function attempts(call: Call, apiKey: string, deadline: number): Promise<U
     try {
       // Waiting for a slot is bounded like a retry wait: the attempt must still get some time.
       const maxWaitMs = deadline - performance.now() - Math.min(config.timeoutMs, MIN_ATTEMPT_MS);
-      timed = await resilience.withSlot(scope, attempt, callerSignal, maxWaitMs, () =>
+      timed = await resilience.withSlot(tenant, scope, attempt, callerSignal, maxWaitMs, () =>
         timedAttempt(call, deadline),
       );
     } catch (error) {
@@ -254,7 +257,8 @@ async function attempts(call: Call, apiKey: string, deadline: number): Promise<U
     if (result.status !== undefined) {
       event.status = result.status;
       const retryAfterMs = result.ok ? undefined : result.retryAfterMs;
-      resilience.observe(apiKey, scope, {
+      tenant.answered(result.status);
+      resilience.observe(tenant, scope, {
         status: result.status,
         rateLimit: result.rateLimit,
         retryAfterMs,

@@ -1,49 +1,57 @@
 /**
- * Upstream resilience around the retry loop of `request.ts`: the rate-limit gate, a circuit
- * breaker, a retry budget and a bulkhead, one set per client (so per upstream origin). The
- * breaker and the bulkhead are cockatiel's; the gate and the budget are small classes of their
- * own files. One call goes through them in this order:
+ * Upstream resilience around the retry loop of `request.ts`: the rate-limit gate, what
+ * Featurebase said of each key, a circuit breaker, a retry budget and a fair bulkhead, one set
+ * per client (so per upstream origin). The breaker is cockatiel's; the others are small classes
+ * of their own files. One call goes through them in this order:
  *
- *   rate-limit gate → circuit breaker → retry loop (retry budget) → bulkhead → one attempt
+ *   rate-limit gate → key verdict → circuit breaker → retry loop (retry budget)
+ *     → fair bulkhead (the call's tenant) → one attempt
  *
  * - The gate comes first: it is per API key and the cheapest. A call it refuses never reaches
  *   Featurebase, so it says nothing about Featurebase's health (the breaker must not count it)
  *   and needs no slot.
+ * - Key verdicts (`key-verdicts.ts`): a key Featurebase refused lately (401, 403) is refused
+ *   without a call, and a key it has not judged yet goes one call at a time. Each call has a
+ *   tenant: its key (as a hash) once Featurebase has accepted the key, else the client's
+ *   address, so that made-up keys from one address share one tenant's share.
  * - The breaker wraps the whole call, retries included: one call is one sample, whatever its
  *   retries did, and the half-open probe is one call. An open breaker refuses before queueing.
+ *   It counts only what says Featurebase itself is failing: 5xx, timeouts, connection errors.
+ *   Redirects, unusable bodies and 4xx answer one key's calls and prove nothing about the
+ *   others, so one tenant cannot open the breaker for all.
  * - The budget is asked before each retry (the first attempt of every call earns a fraction of
  *   one); spent, the call ends with its last attempt's error.
  * - The bulkhead wraps each ATTEMPT, not the call: a slot is held only while a request is on the
  *   wire, so a retry sleeping through its backoff (up to seconds, for a `Retry-After`) frees its
  *   slot for others and queues again for the next attempt. This also caps exactly what F20
- *   measures: requests in flight at Featurebase.
+ *   measures: requests in flight at Featurebase. Within it, each tenant may hold at most its
+ *   share of the slots and of the queue (`fair-bulkhead.ts`).
  *
  * Every refusal and every breaker change is reported through `onEvent`, free of secrets: no
- * key, no key hash, no ids (the path is a template).
+ * key, no key hash, no address, no ids (the path is a template).
  */
 
 import {
-  type BulkheadPolicy,
-  bulkhead,
   type CircuitBreakerPolicy,
   CircuitState,
   circuitBreaker,
   handleWhen,
   isBrokenCircuitError,
-  isBulkheadRejectedError,
   SamplingBreaker,
 } from 'cockatiel';
 import { abortReason } from './caller.ts';
 import {
   CircuitOpenError,
+  errorFromResponse,
   InternalServerError,
   RateLimitGateError,
   UpstreamConnectionError,
   UpstreamHttpError,
   UpstreamOverloadedError,
-  UpstreamProtocolError,
   UpstreamTimeoutError,
 } from './errors.ts';
+import { FairBulkhead, SlotRefusedError } from './fair-bulkhead.ts';
+import { isRejectionStatus, type KeyAdmission, KeyVerdicts } from './key-verdicts.ts';
 import { type RateLimitAnswer, RateLimitGate } from './rate-limit-gate.ts';
 import type { HttpMethod } from './retry.ts';
 import { RetryBudget } from './retry-budget.ts';
@@ -57,6 +65,27 @@ export interface UpstreamHealth {
   inFlight: number;
   /** Attempts waiting for a slot. */
   queued: number;
+  /** Tenants with requests on the wire or waiting. */
+  tenants: number;
+}
+
+/**
+ * Whom a call is made for, as the bulkhead shares slots: `keyId` is the key's hash (never the
+ * key), `partition` the share it draws on.
+ */
+export interface Tenant {
+  keyId: string;
+  partition: string;
+  /** Told each answer's status: the first one tells what Featurebase thinks of the key. */
+  answered(status: number): void;
+}
+
+/** What `Resilience.run` needs to know of the caller. */
+export interface CallerIdentity {
+  apiKey: string;
+  /** The client's network address, for keys Featurebase has not accepted. */
+  clientAddress?: string | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 /** Which call an event is about: never ids, keys or bodies. */
@@ -74,10 +103,18 @@ export type ResilienceEvent =
       type: 'rejected';
       /**
        * `circuit-open`: the breaker is open (or its probe is running). `overloaded`: no slot
-       * and the queue is full. `queue-timeout`: waited for a slot until the call's time ran
-       * out. `rate-limited`: the key's rate limit is known to be used up.
+       * and the queue is full. `tenant-overloaded`: this tenant's share of slots and queue is
+       * taken. `queue-timeout`: waited for a slot until the call's time ran out.
+       * `rate-limited`: the key's rate limit is known to be used up. `key-rejected`:
+       * Featurebase refused this key lately.
        */
-      reason: 'circuit-open' | 'overloaded' | 'queue-timeout' | 'rate-limited';
+      reason:
+        | 'circuit-open'
+        | 'overloaded'
+        | 'tenant-overloaded'
+        | 'queue-timeout'
+        | 'rate-limited'
+        | 'key-rejected';
       retryAfterSeconds?: number;
     })
   /** A retry the policy wanted was not made; the call ends with its last attempt's error. */
@@ -105,17 +142,24 @@ export interface ResilienceConfig {
   retryBudgetWindowMs: number;
   rateLimitGateMaxKeys: number;
   rateLimitGateMaxWaitMs: number;
+  maxConcurrentPerTenant: number;
+  maxQueuedPerTenant: number;
+  keyVerdictMaxKeys: number;
+  rejectedKeyTtlMs: number;
+  acceptedKeyTtlMs: number;
   /** Milliseconds since the epoch, for the gate and the budget (cockatiel reads `Date.now`). */
   now: () => number;
   onEvent?: ResilienceObserver | undefined;
 }
 
-/** Failures that say Featurebase is unwell: the breaker counts only these. */
+/**
+ * Failures that say Featurebase itself is unwell, whoever calls: the breaker counts only these.
+ * Not redirects or unusable answers (`UpstreamProtocolError`): those answer one key's calls.
+ */
 export function isUpstreamFailure(error: unknown): boolean {
   return (
     error instanceof UpstreamConnectionError ||
     error instanceof UpstreamTimeoutError ||
-    error instanceof UpstreamProtocolError ||
     error instanceof InternalServerError
   );
 }
@@ -143,9 +187,10 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
 export class Resilience {
   readonly #config: ResilienceConfig;
   readonly #breaker: CircuitBreakerPolicy;
-  readonly #bulkhead: BulkheadPolicy;
+  readonly #bulkhead: FairBulkhead;
   readonly #budget: RetryBudget;
   readonly #gate: RateLimitGate;
+  readonly #verdicts: KeyVerdicts;
   /** `Date.now()` when the breaker last opened (cockatiel keeps its own copy private). */
   #openedAt = 0;
 
@@ -173,7 +218,12 @@ export class Resilience {
       }
       this.#emit(event);
     });
-    this.#bulkhead = bulkhead(config.maxConcurrentRequests, config.maxQueuedRequests);
+    this.#bulkhead = new FairBulkhead({
+      maxConcurrent: config.maxConcurrentRequests,
+      maxQueued: config.maxQueuedRequests,
+      maxConcurrentPerPartition: config.maxConcurrentPerTenant,
+      maxQueuedPerPartition: config.maxQueuedPerTenant,
+    });
     this.#budget = new RetryBudget({
       ratio: config.retryBudgetRatio,
       minRetries: config.retryBudgetMinRetries,
@@ -185,27 +235,93 @@ export class Resilience {
       maxWaitMs: config.rateLimitGateMaxWaitMs,
       now: config.now,
     });
+    this.#verdicts = new KeyVerdicts({
+      maxKeys: config.keyVerdictMaxKeys,
+      rejectedTtlMs: config.rejectedKeyTtlMs,
+      acceptedTtlMs: config.acceptedKeyTtlMs,
+      now: config.now,
+    });
   }
 
   /**
-   * The rate-limit gate, before anything else: throws `RateLimitGateError` while Featurebase's
-   * last word on this key says to wait. The key is hashed only when the gate holds anything
-   * back: on the hot path (no key limited) an HMAC per call was 1% of the gateway's CPU.
+   * Runs one call for `caller`: the rate-limit gate and the key's verdict first (both may refuse
+   * without a call), then `run` (the retry loop) through the breaker, for the call's tenant;
+   * then learns what the answer says of the key. `maxWaitMs`: the longest this call may wait
+   * for its key's probe.
    */
-  admit(apiKey: string, scope: CallScope): void {
+  async run<T extends { status: number }>(
+    caller: CallerIdentity,
+    scope: CallScope,
+    maxWaitMs: number,
+    run: (tenant: Tenant) => Promise<T>,
+  ): Promise<T> {
+    // An HMAC per call (~1 µs): keys are looked up only by their hash, never stored.
+    const keyId = this.#gate.keyFor(caller.apiKey);
+    this.#admit(keyId, scope);
+    this.#refuseWhileOpen(scope);
+    const verdict = this.#verdicts.admit(keyId, maxWaitMs, caller.signal);
+    let admission: KeyAdmission;
+    if (verdict instanceof Promise) {
+      admission = await verdict;
+      caller.signal?.throwIfAborted();
+      // The probe this call waited for may have ended in a refusal, or opened the breaker.
+      this.#refuseIfRejected(keyId, scope);
+      this.#refuseWhileOpen(scope);
+    } else admission = verdict;
+    const tenant: Tenant = {
+      keyId,
+      partition: admission.accepted
+        ? `key:${keyId}`
+        : `address:${caller.clientAddress ?? 'unknown'}`,
+      // Calls waiting for this key's verdict go on as soon as an answer tells it (not after this
+      // call's retries). A refusal is told at the end of the call, once it is remembered.
+      answered: (status) => {
+        if (!isRejectionStatus(status)) admission.settle(status);
+      },
+    };
+    let status: number | undefined;
+    try {
+      const result = await this.call(scope, () => run(tenant));
+      status = result.status;
+      return result;
+    } catch (error) {
+      if (error instanceof UpstreamHttpError && !(error instanceof RateLimitGateError)) {
+        status = error.status;
+        if (isRejectionStatus(status)) {
+          this.#verdicts.reject(keyId, { status, details: error.details });
+        }
+      }
+      throw error;
+    } finally {
+      admission.settle(status);
+    }
+  }
+
+  /**
+   * Throws `RateLimitGateError` while Featurebase's last word on this key says to wait, and the
+   * remembered error while Featurebase refuses the key.
+   */
+  #admit(keyId: string, scope: CallScope): void {
+    this.#refuseIfRejected(keyId, scope);
     if (this.#gate.size === 0) return;
-    const waitMs = this.#gate.waitMs(this.#gate.keyFor(apiKey));
+    const waitMs = this.#gate.waitMs(keyId);
     if (waitMs === undefined) return;
     const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
     this.#emit({ type: 'rejected', reason: 'rate-limited', retryAfterSeconds, ...scope });
     throw new RateLimitGateError(retryAfterSeconds);
   }
 
+  #refuseIfRejected(keyId: string, scope: CallScope): void {
+    const rejection = this.#verdicts.rejection(keyId);
+    if (!rejection) return;
+    this.#emit({ type: 'rejected', reason: 'key-rejected', ...scope });
+    // The same error Featurebase gave (status, type, code), made anew for this call.
+    throw errorFromResponse(rejection.status, { error: rejection.details });
+  }
+
   /** Learns from every answer what it says about the key's quota. */
-  observe(apiKey: string, scope: CallScope, answer: RateLimitAnswer & { status: number }): void {
-    // Most answers say nothing that closes the gate: hash the key only for those that do.
-    if (!this.#gate.wouldHold(answer)) return;
-    const waitMs = this.#gate.observe(this.#gate.keyFor(apiKey), answer);
+  observe(tenant: Tenant, scope: CallScope, answer: RateLimitAnswer & { status: number }): void {
+    const waitMs = this.#gate.observe(tenant.keyId, answer);
     if (waitMs === undefined) return;
     const waitSeconds = Math.ceil(waitMs / 1000);
     this.#emit({ type: 'rate-limit-noted', status: answer.status, waitSeconds, ...scope });
@@ -217,12 +333,8 @@ export class Resilience {
    * success: Featurebase is up. Anything else (the caller left, no slot) is not counted.
    */
   async call<T>(scope: CallScope, run: () => Promise<T>): Promise<T> {
-    const state = this.#breaker.state;
-    // cockatiel makes every call wait for a running probe; we refuse them at once instead.
-    if (state === CircuitState.HalfOpen || state === CircuitState.Isolated) {
-      throw this.#circuitOpen(scope);
-    }
-    const probe = state === CircuitState.Open;
+    this.#refuseWhileOpen(scope);
+    const probe = this.#breaker.state === CircuitState.Open;
     let outcome: Outcome<T>;
     try {
       outcome = await this.#breaker.execute(async (): Promise<Outcome<T>> => {
@@ -244,69 +356,47 @@ export class Resilience {
   }
 
   /**
-   * Runs one attempt in a bulkhead slot, waiting in the queue for at most `maxWaitMs` (the
-   * call's time left) or until `signal` aborts. Throws `UpstreamOverloadedError` when there is
-   * no slot and no room in the queue, or the wait ran out. `attempt` 1 (a call's first attempt)
+   * While the breaker is open (and not yet due for its probe) or its probe runs, refuses at
+   * once: cockatiel would make every call wait for a running probe, and a call must not wait for
+   * anything else (its key's verdict) only to be refused.
+   */
+  #refuseWhileOpen(scope: CallScope): void {
+    const state = this.#breaker.state;
+    if (state === CircuitState.HalfOpen || state === CircuitState.Isolated) {
+      throw this.#circuitOpen(scope);
+    }
+    if (
+      state === CircuitState.Open &&
+      Date.now() - this.#openedAt < this.#config.breakerHalfOpenAfterMs
+    ) {
+      throw this.#circuitOpen(scope);
+    }
+  }
+
+  /**
+   * Runs one attempt in a bulkhead slot of the call's tenant, waiting in the queue for at most
+   * `maxWaitMs` (the call's time left) or until `signal` aborts. Throws
+   * `UpstreamOverloadedError` when there is no slot and no room in the queue (the whole queue,
+   * or the tenant's share of it), or the wait ran out. `attempt` 1 (a call's first attempt)
    * earns the retry budget its share.
    */
-  withSlot<T>(
+  async withSlot<T>(
+    tenant: Tenant,
     scope: CallScope,
     attempt: number,
     signal: AbortSignal | undefined,
     maxWaitMs: number,
     run: () => Promise<T>,
   ): Promise<T> {
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const bulkhead = this.#bulkhead;
-    if (bulkhead.executionSlots <= 0 && bulkhead.queueSlots <= 0) {
-      return Promise.reject(this.#overloaded(scope, attempt, 'overloaded'));
+    try {
+      return await this.#bulkhead.run(tenant.partition, maxWaitMs, signal, abortReason, () => {
+        if (attempt === 1) this.#budget.recordCall();
+        return run();
+      });
+    } catch (error) {
+      if (!(error instanceof SlotRefusedError)) throw error;
+      throw this.#overloaded(scope, attempt, error.reason);
     }
-    return new Promise<T>((resolve, reject) => {
-      // A waiter that gave up is not taken out of cockatiel's queue (an aborted entry there
-      // would keep the next one waiting behind a free slot): it is marked, and when its turn
-      // comes it returns at once, which hands the slot on.
-      let state: 'waiting' | 'running' | 'abandoned' = 'waiting';
-      let timer: NodeJS.Timeout | undefined;
-      const stopWaiting = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const giveUp = (error: unknown): void => {
-        if (state !== 'waiting') return;
-        state = 'abandoned';
-        stopWaiting();
-        reject(error);
-      };
-      const onAbort = (): void => giveUp(abortReason(signal as AbortSignal));
-      bulkhead
-        .execute(async () => {
-          if (state === 'abandoned') return;
-          state = 'running';
-          stopWaiting();
-          if (attempt === 1) this.#budget.recordCall();
-          try {
-            resolve(await run());
-          } catch (error) {
-            reject(error);
-          }
-        })
-        .catch((error: unknown) => {
-          // Only a full bulkhead rejects here (`run`'s errors were passed on above).
-          if (state !== 'waiting') return;
-          stopWaiting();
-          state = 'abandoned';
-          reject(
-            isBulkheadRejectedError(error) ? this.#overloaded(scope, attempt, 'overloaded') : error,
-          );
-        });
-      if (state === 'waiting') {
-        timer = setTimeout(
-          () => giveUp(this.#overloaded(scope, attempt, 'queue-timeout')),
-          Math.max(0, maxWaitMs),
-        );
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }
-    });
   }
 
   /**
@@ -329,8 +419,9 @@ export class Resilience {
     const bulkhead = this.#bulkhead;
     return {
       breaker: STATE_NAMES[this.#breaker.state],
-      inFlight: this.#config.maxConcurrentRequests - bulkhead.executionSlots,
-      queued: this.#config.maxQueuedRequests - bulkhead.queueSlots,
+      inFlight: bulkhead.inFlight,
+      queued: bulkhead.queued,
+      tenants: bulkhead.partitions,
     };
   }
 
@@ -344,18 +435,15 @@ export class Resilience {
   #overloaded(
     scope: CallScope,
     attempt: number,
-    reason: 'overloaded' | 'queue-timeout',
+    refusal: SlotRefusedError['reason'],
   ): UpstreamOverloadedError {
+    const reason = refusal === 'partition-full' ? 'tenant-overloaded' : refusal;
     if (attempt > 1) {
       this.#emit({ type: 'retry-skipped', reason: 'overloaded', attempt, ...scope });
     } else {
       this.#emit({ type: 'rejected', reason, ...scope });
     }
-    return new UpstreamOverloadedError(
-      reason === 'overloaded'
-        ? 'Too many calls to Featurebase are in progress; try again shortly.'
-        : 'No connection to Featurebase became free in time; try again shortly.',
-    );
+    return new UpstreamOverloadedError(OVERLOADED_MESSAGES[reason]);
   }
 
   /** Observers must never break a call. */
@@ -369,6 +457,13 @@ export class Resilience {
     }
   }
 }
+
+const OVERLOADED_MESSAGES = {
+  overloaded: 'Too many calls to Featurebase are in progress; try again shortly.',
+  'tenant-overloaded':
+    'Too many calls to Featurebase are in progress for this API key (or, before Featurebase accepted it, this address); try again shortly.',
+  'queue-timeout': 'No connection to Featurebase became free in time; try again shortly.',
+} as const;
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;

@@ -124,7 +124,7 @@ describe('F03 connection refused, DNS failure', () => {
     const health = await target.health();
     expect(health).toEqual({
       status: 200,
-      upstream: { breaker: 'closed', inFlight: 0, queued: 0 },
+      upstream: { breaker: 'closed', inFlight: 0, queued: 0, tenants: 0 },
     });
     const { value: again, ms: againMs } = await timed(() =>
       target.graphql(READ, { id: WEBHOOK_ID }),

@@ -393,7 +393,7 @@ describe('F20 slow but healthy upstream, 200 concurrent clients', () => {
 
     expect(await target.health()).toEqual({
       status: 200,
-      upstream: { breaker: 'closed', inFlight: 0, queued: 0 },
+      upstream: { breaker: 'closed', inFlight: 0, queued: 0, tenants: 0 },
     });
     await expectNextRequestSucceeds(target);
   });

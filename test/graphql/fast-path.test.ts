@@ -10,7 +10,8 @@
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createFastPath, type ServedBy } from '../../src/fast-path.ts';
+import type { ServedBy } from '../../src/fast-path.ts';
+import { createGraphQLFront } from '../../src/graphql-front.ts';
 import { createHttpServer } from '../../src/http-server.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
 import { API_KEY, startTestGateway } from '../support/gateway.ts';
@@ -20,7 +21,7 @@ const served: ServedBy[] = [];
 const withFastPath = await listen(
   createHttpServer(
     harness.gateway,
-    createFastPath(harness.gateway, { onServed: (path) => served.push(path) }),
+    createGraphQLFront(harness.gateway, { onServed: (path) => served.push(path) }),
   ),
 );
 const yogaOnly = await listen(createHttpServer(harness.gateway));
@@ -121,6 +122,7 @@ describe('the fast path answers as Yoga does', () => {
       { query: `query A { __typename } ${FULL}`, operationName: 'Full', variables: { id } },
     ],
     ['extensions', { query: '{ __typename }', extensions: { persistedQuery: null } }],
+    ['introspection', { query: '{ __schema { queryType { name } } }' }],
     [
       '_entities',
       {
@@ -169,7 +171,6 @@ describe('the fast path answers as Yoga does', () => {
     ['a subscription', { query: 'subscription { x }' }],
     ['an unknown parameter', { query: '{ __typename }', foo: 1 }],
     ['variables that are not an object', { query: '{ __typename }', variables: 'x' }],
-    ['introspection', { query: '{ __schema { queryType { name } } }' }],
     ['a batch (off)', [{ query: '{ __typename }' }, { query: '{ __typename }' }]],
     ['malformed JSON', '{"query":'],
     ['JSON that is not an object', '42'],

@@ -81,7 +81,8 @@ describe('Query.webhook', () => {
     ['encoded dots', '%2e%2e%2f'],
     ['full-width digits', '５０７f1f77bcf86cd799439011'],
     ['empty', ''],
-    ['huge', 'a'.repeat(100_000)],
+    // Just under the 64 KB bound on variables, so that it reaches the resolver.
+    ['huge', 'a'.repeat(60_000)],
   ])('refuses an id that is %s with BAD_USER_INPUT and no upstream call', async (_, id) => {
     const response = await harness.graphql(GetWebhookDocument, { id });
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);

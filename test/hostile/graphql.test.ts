@@ -471,8 +471,9 @@ describe('G15 ids that are not ObjectIds', () => {
     ['#', '#'],
     ['full-width digits', '５０７ｆ１ｆ７７ｂｃｆ８６ｃｄ７９９４３９０１１'],
     ["''", ''],
-    // Just under the 1,000,000-byte body limit, so that it reaches the resolver.
-    ['a ~1 MB string', 'a'.repeat(990_000)],
+    // Just under the 64 KB bound on variables, so that it reaches the resolver (a ~1 MB one
+    // is refused before it is parsed: below).
+    ['a 60,000-character string', 'a'.repeat(60_000)],
   ];
   const OPERATIONS: [string, string][] = [
     ['webhook', 'query ($id: ID!) { webhook(id: $id) { id } }'],
@@ -493,6 +494,20 @@ describe('G15 ids that are not ObjectIds', () => {
       const answer = await send(query, { id });
       expectBadUserInput(answer, 'A webhook id is 24 hexadecimal characters.');
       expect(answer.json?.errors?.[0]?.path).toEqual([operation]);
+      expect(calls()).toBe(0);
+    },
+  );
+
+  it.each(OPERATIONS)(
+    'G15 %s(id: a ~1 MB string): refused before anything runs by the bound on variables (BAD_USER_INPUT, 400), not echoed, no call',
+    async (_, query) => {
+      for (const answer of await requestError(query, { id: 'a'.repeat(990_000) }, {}, 400)) {
+        expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+        expect(answer.json?.errors?.[0]?.message).toBe(
+          "The request's variables (or extensions) are larger than 65536 bytes.",
+        );
+        expect(answer.text.length).toBeLessThan(1000);
+      }
       expect(calls()).toBe(0);
     },
   );
@@ -630,7 +645,7 @@ describe('G19 custom delivery headers', () => {
       Array.from({ length: 11 }, (_, index) => ({ name: `X-H${index}`, value: 'v' })),
       'input.requestConfig.headers',
     ],
-    ['a 100 KB value', [{ name: 'X-A', value: 'v'.repeat(100_000) }], `${at}.value`],
+    ['a 60 KB value', [{ name: 'X-A', value: 'v'.repeat(60_000) }], `${at}.value`],
   ])(
     'G19 %s: BAD_USER_INPUT naming the header field, value not echoed, no call',
     async (_, headers, field) => {
@@ -705,8 +720,8 @@ describe('G21 oversized or unknown input values', () => {
   it.each([
     // Just under the body limit, so that it reaches the input checks.
     [
-      'a ~1 MB name',
-      { name: 'n'.repeat(990_000) },
+      'a 60,000-character name',
+      { name: 'n'.repeat(60_000) },
       'input.name must be 1 to 100 characters, not blank.',
     ],
     [

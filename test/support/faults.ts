@@ -178,6 +178,9 @@ export function startGatewayOver(
     baseUrl,
     dispatcher: agent,
     timeoutMs: 2000,
+    // Scripted 401/403 answers stand for faults, not for keys Featurebase refuses for good
+    // (see test/support/gateway.ts).
+    rejectedKeyTtlMs: 0,
     ...options.client,
     onAttempt: (event) => {
       record.onAttempt?.(event);

@@ -71,6 +71,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     baseUrl: running.url,
     dispatcher: agent,
     timeoutMs: 2000,
+    // The fault switch makes Featurebase answer 401/403 for a key it accepts the rest of the
+    // time: remembering that refusal would carry one test's fault into the next. The suites of
+    // that memory turn it on (test/hostile/fairness.test.ts).
+    rejectedKeyTtlMs: 0,
     onAttempt: (event) => logger.debug({ upstream: event }, 'upstream attempt'),
     ...options.client,
   });

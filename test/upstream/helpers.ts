@@ -98,6 +98,9 @@ export function testClient(
     retryBaseDelayMs: 1,
     retryMaxDelayMs: 5,
     random: () => 0.5,
+    // Scripted 401/403 answers stand for faults, not for keys refused for good (the memory of
+    // refused keys has tests of its own).
+    rejectedKeyTtlMs: 0,
     onAttempt: (event) => events.push(event),
     onResilienceEvent: (event) => resilienceEvents.push(event),
     ...overrides,

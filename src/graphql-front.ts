@@ -1,0 +1,209 @@
+/**
+ * The front of `/graphql`, in the Node server before Yoga: what every GraphQL request meets
+ * before it may cost memory or execution.
+ *
+ *   admission (requests in execution) → body read (limit, body memory) → JSON bounds → GraphQL
+ *
+ * - At most `maxRequestsInFlight` GraphQL requests are in execution; beyond that a request is
+ *   shed at once with 503 and `Retry-After` (load shedding), before its body is read.
+ * - POST bodies are read here, all of them: within the body limit (413, also while a chunked
+ *   body streams) and the body-memory budget (503). Nothing else reads a `/graphql` body, so the
+ *   budget holds whatever the content type.
+ * - A JSON body's `variables` and `extensions` are bounded before it is parsed
+ *   (src/json-limits.ts): 400 BAD_USER_INPUT.
+ * - Then the ordinary request (a JSON POST without CORS) goes to the fast path
+ *   (src/fast-path.ts), and anything else to Yoga, with the body already read.
+ *
+ * A refusal that leaves a body unread closes the connection (src/http-server.ts). Refusals are
+ * answered here with the same JSON error shape Yoga uses, `Cache-Control: no-store` and a
+ * request id, written to the access log, and summarised in one warning a second.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { eventSummary } from './event-summary.ts';
+import {
+  createFastPath,
+  type FastPath,
+  type FastPathOptions,
+  negotiateResponseType,
+  RequestView,
+  type ServedBy,
+} from './fast-path.ts';
+import { type Gateway, GRAPHQL_PATH, internalsOf } from './gateway.ts';
+import type { FrontHandler } from './http-server.ts';
+import { type JsonLimitViolation, scanJsonBody, violationMessage } from './json-limits.ts';
+import { BodyMemory, InFlightLimit } from './load-shedding.ts';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './memory-budget.ts';
+import { readRequestBody } from './request-body.ts';
+import { finishTracking } from './request-tracking.ts';
+
+export interface GraphQLFrontOptions extends FastPathOptions {
+  /** The admission and body-memory limits; each one left out keeps its default. */
+  limits?: Partial<ServerLimits>;
+}
+
+/** Seconds a shed client is asked to wait: load moves in milliseconds; one second is plenty. */
+const SHED_RETRY_AFTER_SECONDS = 1;
+
+type ShedReason = 'requests-in-flight' | 'body-memory';
+
+export function createGraphQLFront(
+  gateway: Gateway,
+  options: GraphQLFrontOptions = {},
+): FrontHandler {
+  const internals = internalsOf(gateway);
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+  const admission = new InFlightLimit(limits.maxRequestsInFlight);
+  const bodies = new BodyMemory(limits.bodyFreeBytesPerRequest, limits.bodyPoolBytes);
+  const fastPath = createFastPath(gateway, options);
+  const shed = eventSummary<ShedReason>(internals.logger, 'requests shed (HTTP 503)');
+  const context: Front = {
+    gateway,
+    internals,
+    admission,
+    bodies,
+    fastPath,
+    onServed: options.onServed,
+    shed,
+  };
+  return (request, response, yoga) => {
+    if (!isGraphQLPath(request.url)) {
+      yoga();
+      return;
+    }
+    if (request.method === 'POST') {
+      handlePost(context, request, response);
+      return;
+    }
+    if (request.method === 'GET') {
+      // A GET runs an operation too (or serves GraphiQL): it takes a place like a POST.
+      if (!admit(context, request, response)) return;
+    }
+    context.onServed?.('yoga');
+    yoga();
+  };
+}
+
+interface Front {
+  gateway: Gateway;
+  internals: ReturnType<typeof internalsOf>;
+  admission: InFlightLimit;
+  bodies: BodyMemory;
+  fastPath: FastPath;
+  onServed: ((path: ServedBy) => void) | undefined;
+  shed: (reason: ShedReason) => void;
+}
+
+function isGraphQLPath(url: string | undefined): boolean {
+  if (url === GRAPHQL_PATH) return true;
+  return url?.startsWith(`${GRAPHQL_PATH}?`) === true;
+}
+
+function handlePost(front: Front, request: IncomingMessage, response: ServerResponse): void {
+  const { internals, bodies } = front;
+  // Full already: refuse before reading a byte (the connection closes with the answer).
+  if (front.admission.full) {
+    refuseOverloaded(front, request, response, 'requests-in-flight');
+    return;
+  }
+  readRequestBody(request, internals.limits.maxRequestBodyBytes, bodies)
+    .then((read) => {
+      if (!read.ok) {
+        if (read.refusal === 'too-large') refuseTooLarge(front, request, response);
+        else refuseOverloaded(front, request, response, 'body-memory');
+        return;
+      }
+      if (!admit(front, request, response)) {
+        read.release();
+        return;
+      }
+      const violation = isJson(request) ? scanJsonBody(read.body, internals.limits) : undefined;
+      if (violation) {
+        read.release();
+        refuseJson(front, request, response, violation);
+        return;
+      }
+      return front.fastPath(request, response, read.body, read.release);
+    })
+    // The client went away while sending, or writing the answer failed: nothing to answer.
+    .catch(() => response.destroy());
+}
+
+/** Takes a place among the requests in execution until the answer is done, or sheds. */
+function admit(front: Front, request: IncomingMessage, response: ServerResponse): boolean {
+  if (!front.admission.tryEnter()) {
+    refuseOverloaded(front, request, response, 'requests-in-flight');
+    return false;
+  }
+  response.once('close', () => front.admission.leave());
+  return true;
+}
+
+function isJson(request: IncomingMessage): boolean {
+  const type = request.headers['content-type']?.toLowerCase() ?? '';
+  return type.startsWith('application/json') || type.startsWith('application/graphql+json');
+}
+
+function refuseOverloaded(
+  front: Front,
+  request: IncomingMessage,
+  response: ServerResponse,
+  reason: ShedReason,
+): void {
+  front.shed(reason);
+  refuse(front, request, response, 503, {
+    message: 'The gateway is busy; try again in a moment.',
+    extensions: { code: 'OVERLOADED', retryAfter: SHED_RETRY_AFTER_SECONDS },
+    headers: { 'retry-after': String(SHED_RETRY_AFTER_SECONDS) },
+  });
+}
+
+function refuseTooLarge(front: Front, request: IncomingMessage, response: ServerResponse): void {
+  // The same words and code as Yoga's own limit (src/body-limit.ts).
+  refuse(front, request, response, 413, {
+    message: 'Request body too large',
+    extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' },
+  });
+}
+
+function refuseJson(
+  front: Front,
+  request: IncomingMessage,
+  response: ServerResponse,
+  violation: JsonLimitViolation,
+): void {
+  refuse(front, request, response, 400, {
+    message: violationMessage(violation, front.internals.limits),
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+}
+
+interface Refusal {
+  message: string;
+  extensions: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+function refuse(
+  front: Front,
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  refusal: Refusal,
+): void {
+  front.onServed?.('refused');
+  if (response.headersSent || response.destroyed) return;
+  const view = new RequestView(request, response);
+  const requestId = finishTracking(view.asRequest(), status, front.internals.logger);
+  const text = JSON.stringify({
+    errors: [{ message: refusal.message, extensions: refusal.extensions }],
+  });
+  response.writeHead(status, {
+    'content-type': `${negotiateResponseType(request.headers.accept) ?? 'application/json'}; charset=utf-8`,
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+    ...refusal.headers,
+  });
+  response.end(text);
+}
