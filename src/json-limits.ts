@@ -198,6 +198,8 @@ function walk(
     if (depth > limits.maxVariablesDepth) return 'depth';
     bytes.left -= 2;
     for (const [key, item] of Object.entries(value)) {
+      // A member name counts as a value, as the scan before parsing counts it.
+      budget.values--;
       bytes.left -= key.length + 4;
       const violation = walk(item, depth + 1, limits, budget, bytes);
       if (violation) return violation;
