@@ -9,6 +9,7 @@
 import { type ExecutionResult, GraphQLError, type GraphQLErrorExtensions } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { type ErrorCode, GatewayError } from './errors.ts';
+import { isSecretShaped, scrubSecretShapes } from './secret-shapes.ts';
 import {
   AuthenticationError,
   BadRequestError,
@@ -235,13 +236,47 @@ function describeHttp(error: UpstreamHttpError): PublicError {
   return { ...UNEXPECTED, extensions: { upstream: { status: error.status } } };
 }
 
+/**
+ * Featurebase's `type`, `code` and `param` are upstream text shown to clients: each is passed on
+ * only when it is one of the documented values or has the documented shape, and otherwise left
+ * out whole (never clipped, never repaired: a clipped key is still part of a key).
+ */
 function upstreamExtension(error: UpstreamHttpError): Record<string, string | number> {
   const upstream: Record<string, string | number> = { status: error.status };
   const { type, code, param } = error.details;
-  if (type) upstream['type'] = clip(type, 64);
-  if (code) upstream['code'] = clip(code, 64);
-  if (param) upstream['param'] = clip(param, 64);
+  if (type !== undefined && DOCUMENTED_TYPES.has(type)) upstream['type'] = type;
+  if (code !== undefined && isUpstreamCode(code)) upstream['code'] = code;
+  if (param !== undefined && isUpstreamParam(param)) upstream['param'] = param;
   return upstream;
+}
+
+/** Longest `code` or `param` passed on; the documented ones are a fraction of it. */
+const UPSTREAM_DETAIL_MAX_LENGTH = 64;
+/**
+ * A short snake_case identifier, as the one documented code (`resource_not_found`) and every
+ * code the simulator uses (src/simulator/error-codes.ts).
+ */
+const UPSTREAM_CODE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
+/**
+ * A field path: names joined by dots, each with optional list indexes (`name`,
+ * `requestConfig.timeoutMs`, `requestConfig.headers[0].name`). Names may hold a dash, as the
+ * header a parameter came from can be named (`Featurebase-Version`).
+ */
+const UPSTREAM_PARAM =
+  /^[A-Za-z_][A-Za-z0-9_-]*(?:\[\d{1,4}\])*(?:\.[A-Za-z_][A-Za-z0-9_-]*(?:\[\d{1,4}\])*)*$/;
+
+function isUpstreamCode(code: string): boolean {
+  return (
+    code.length <= UPSTREAM_DETAIL_MAX_LENGTH && UPSTREAM_CODE.test(code) && !isSecretShaped(code)
+  );
+}
+
+function isUpstreamParam(param: string): boolean {
+  return (
+    param.length <= UPSTREAM_DETAIL_MAX_LENGTH &&
+    UPSTREAM_PARAM.test(param) &&
+    !isSecretShaped(param)
+  );
 }
 
 /**
@@ -250,11 +285,10 @@ function upstreamExtension(error: UpstreamHttpError): Record<string, string | nu
  */
 function safeUpstreamMessage(message: string | undefined): string | undefined {
   if (!message) return undefined;
-  const scrubbed = message
-    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
-    .replace(/\b(whsec_|sk_)[\w-]*/gi, '[redacted]')
-    .replace(/\bBearer\s+\S+/gi, 'Bearer [redacted]')
-    .trim();
+  const scrubbed = scrubSecretShapes(
+    message.replace(/[\p{Cc}\p{Cf}]+/gu, ' '),
+    '[redacted]',
+  ).trim();
   return scrubbed ? clip(scrubbed, 200) : undefined;
 }
 

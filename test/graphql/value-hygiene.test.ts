@@ -64,3 +64,76 @@ describe('X-Request-Id', () => {
     },
   );
 });
+
+describe('extensions.upstream', () => {
+  const rotate = () => harness.graphql(`mutation { refreshWebhookSecret(id: "${id}") { id } }`);
+  const refusal = (fields: Record<string, string>) => ({
+    status: 400,
+    body: { error: { message: 'Refused', status: 400, ...fields } },
+  });
+
+  it('passes on documented types, snake_case codes and field paths', async () => {
+    for (const [type, code, param] of [
+      ['invalid_request_error', 'parameter_invalid', 'requestConfig.headers[0].name'],
+      ['invalid_request_error', 'webhook_limit_reached', 'requestConfig.timeoutMs'],
+      ['authorization_error', 'resource_not_found', 'name'],
+      ['api_error', 'internal_error', 'Featurebase-Version'],
+    ] as const) {
+      harness.simulator.injectFault(refusal({ type, code, param }));
+      const response = await rotate();
+      expect(response.body.errors?.[0]?.extensions).toEqual({
+        code: 'BAD_USER_INPUT',
+        upstream: { status: 400, type, code, param },
+      });
+    }
+  });
+
+  it.each([
+    ['an undocumented type', { type: 'teapot_error' }],
+    ['a type with markup', { type: '<img src=x onerror=alert(1)>' }],
+    ['a key as the type', { type: 'sk_live_SENTINEL_type_0123' }],
+    ['a key as the code', { code: 'sk_live_sentinel_code_0123' }],
+    ['a webhook secret as the code', { code: 'whsec_sentinel_code' }],
+    ['a code that is not snake_case', { code: 'Parameter Invalid!' }],
+    ['a camelCase code', { code: 'parameterInvalid' }],
+    ['a code over 64 characters', { code: `code_${'x'.repeat(60)}` }],
+    ['a key as the param', { param: 'sk_live_SENTINEL_param_0123' }],
+    ['a random token as the param', { param: 'aB3dE5fG7hJ9kL1mN3pQ5rS7' }],
+    ['a param that is not a field path', { param: 'name; DROP TABLE' }],
+    ['a param with a line break', { param: 'name\r\nX-Evil: 1' }],
+    ['a param over 64 characters', { param: `p${'x'.repeat(64)}` }],
+  ])('leaves out %s, keeping the status and the rest', async (_, fields) => {
+    const documented = {
+      type: 'invalid_request_error',
+      code: 'parameter_invalid',
+      param: 'url',
+    };
+    harness.simulator.injectFault(refusal({ ...documented, ...fields }));
+    const response = await rotate();
+    const [key, value] = Object.entries(fields)[0] as [keyof typeof documented, string];
+    const expected: Record<string, unknown> = { status: 400, ...documented };
+    delete expected[key];
+    expect(response.body.errors?.[0]?.extensions?.['upstream']).toEqual(expected);
+    expect(response.text).not.toContain(JSON.stringify(value).slice(1, -1));
+  });
+});
+
+describe("Featurebase's message", () => {
+  it('is passed on without anything secret-shaped in it', async () => {
+    harness.simulator.injectFault({
+      status: 400,
+      body: {
+        error: {
+          type: 'invalid_request_error',
+          code: 'parameter_invalid',
+          message: 'Bad key pk_live_42 or token aB3dE5fG7hJ9kL1mN3pQ5rS7 (Bearer abc.def)',
+          status: 400,
+        },
+      },
+    });
+    const response = await harness.graphql(`mutation { refreshWebhookSecret(id: "${id}") { id } }`);
+    expect(response.body.errors?.[0]?.message).toBe(
+      'Featurebase refused the request: Bad key [redacted] or token [redacted] (Bearer [redacted])',
+    );
+  });
+});
