@@ -134,8 +134,32 @@ export function expectedErrorCode(error: unknown): string | undefined {
 
 export function describe(error: unknown): PublicError {
   if (error instanceof GatewayError) return { code: error.code, message: error.message };
-  if (error instanceof FeaturebaseError) return describeUpstream(error);
+  if (error instanceof FeaturebaseError) return withSaneRetryAfter(describeUpstream(error));
   return UNEXPECTED;
+}
+
+/**
+ * The longest `extensions.retryAfter` a client is told, in seconds. Featurebase's windows are
+ * one minute, and the rate-limit gate holds a key back at most an hour whatever Featurebase
+ * says (`CLIENT_DEFAULTS.rateLimitGateMaxWaitMs`): a bogus `Retry-After: 99999999999`, or a
+ * breaker configured to wait for days, must not tell a client to come back in 3000 years.
+ */
+export const MAX_PUBLIC_RETRY_AFTER_SECONDS = 3600;
+
+/** Every public `retryAfter` passes here: whole seconds from 0 to the maximum. */
+function withSaneRetryAfter(described: PublicError): PublicError {
+  const retryAfter = described.extensions?.['retryAfter'];
+  if (typeof retryAfter !== 'number') return described;
+  const extensions: GraphQLErrorExtensions = { ...described.extensions };
+  // NaN says nothing: left out. Infinity and anything too long become the maximum.
+  if (Number.isNaN(retryAfter)) delete extensions['retryAfter'];
+  else {
+    extensions['retryAfter'] = Math.min(
+      MAX_PUBLIC_RETRY_AFTER_SECONDS,
+      Math.max(0, Math.ceil(retryAfter)),
+    );
+  }
+  return { ...described, extensions };
 }
 
 function describeUpstream(error: FeaturebaseError): PublicError {

@@ -6,10 +6,26 @@
 
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetWebhookDocument } from '../../schema/generated/operations.ts';
+import { maskError } from '../../src/graphql-errors.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
-import { startTestGateway } from '../support/gateway.ts';
+import {
+  CircuitOpenError,
+  RateLimitError,
+  RateLimitGateError,
+  UpstreamOverloadedError,
+} from '../../src/upstream/errors.ts';
+import { API_KEY, startTestGateway } from '../support/gateway.ts';
 
-const harness = await startTestGateway();
+/** A second key of the demo workspace, for the test that closes a key's rate-limit gate. */
+const LIMITED_KEY = 'sk_hygiene_rate_limited';
+const harness = await startTestGateway({
+  simulator: {
+    apiKeys: [
+      { key: API_KEY, workspace: 'demo' },
+      { key: LIMITED_KEY, workspace: 'demo' },
+    ],
+  },
+});
 afterAll(() => harness.close());
 beforeEach(() => harness.simulator.reset());
 
@@ -135,5 +151,47 @@ describe("Featurebase's message", () => {
     expect(response.body.errors?.[0]?.message).toBe(
       'Featurebase refused the request: Bad key [redacted] or token [redacted] (Bearer [redacted])',
     );
+  });
+});
+
+describe('retryAfter', () => {
+  it('is at most an hour, however long Featurebase asks to wait', async () => {
+    harness.simulator.injectFault({
+      status: 429,
+      headers: { 'retry-after': '99999999999' },
+      body: {
+        error: {
+          type: 'rate_limit_error',
+          code: 'rate_limit_exceeded',
+          message: 'Slow down',
+          status: 429,
+        },
+      },
+    });
+    const limited = { authorization: `Bearer ${LIMITED_KEY}` };
+    const first = await harness.graphql(GetWebhookDocument, { id }, limited);
+    expect(first.body.errors?.[0]?.extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfter: 3600,
+    });
+    expect(first.text).not.toContain('99999999999');
+    // The key's gate is now closed: refused here, still with a sane wait.
+    const again = await harness.graphql(GetWebhookDocument, { id }, limited);
+    expect(again.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(again.body.errors?.[0]?.extensions?.['retryAfter']).toBeLessThanOrEqual(3600);
+    expect(harness.simulator.countRequests()).toBe(1);
+  });
+
+  it.each([
+    ['a 429 answer', new RateLimitError(429, {}, 99_999_999_999)],
+    ['the rate-limit gate', new RateLimitGateError(7200)],
+    ['an open breaker', new CircuitOpenError(10_000_000)],
+    ['a full bulkhead', new UpstreamOverloadedError('Too many calls.', 86_400)],
+  ])('is clamped to 3600 seconds for %s', (_, error) => {
+    expect(maskError(error).extensions['retryAfter']).toBe(3600);
+  });
+
+  it('keeps a short wait as it is', () => {
+    expect(maskError(new RateLimitError(429, {}, 30)).extensions['retryAfter']).toBe(30);
   });
 });
