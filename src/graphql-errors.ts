@@ -9,6 +9,7 @@
 import { type ExecutionResult, GraphQLError, type GraphQLErrorExtensions } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { type ErrorCode, GatewayError } from './errors.ts';
+import { hygienicMessage } from './message-hygiene.ts';
 import { isSecretShaped, scrubSecretShapes } from './secret-shapes.ts';
 import {
   AuthenticationError,
@@ -42,7 +43,8 @@ const UNEXPECTED: PublicError = { code: 'INTERNAL_SERVER_ERROR', message: 'Unexp
 export function maskError(error: unknown): GraphQLError {
   const located = isGraphQLError(error) ? error : undefined;
   // Errors graphql-js or Yoga made on purpose (syntax, validation, HTTP-level): already public
-  // (`useLeakFreeErrors` removes what they would say of the schema or of the request body).
+  // (`useLeakFreeErrors` removes what they would say of the schema, of the request body, or of
+  // the values the caller sent).
   if (located && isDeliberateGraphQLError(located)) return located;
 
   const publicError = describe(located ? located.originalError : error);
@@ -68,8 +70,7 @@ export function useLeakFreeErrors(): Plugin {
 
 /** Removes in place what an answer's errors would leak (see `useLeakFreeErrors`). */
 export function scrubLeakyErrors(result: ExecutionResult): ExecutionResult {
-  for (const error of result.errors ?? [])
-    if (isGraphQLError(error) && hasLeak(error)) withoutLeaks(error);
+  for (const error of result.errors ?? []) if (isGraphQLError(error)) withoutLeaks(error);
   return result;
 }
 
@@ -77,22 +78,17 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-/** "Did you mean …?" in any wording (fields, arguments, enum values, types). */
-const SUGGESTION = /\s*Did you mean [^?]*\?/g;
-
 /**
- * Suggestions would rebuild the schema for anyone even with introspection off, and Yoga's
- * `originalError` extension of a JSON parse error quotes the whole request body (which may hold
- * a key): neither reaches a response.
+ * The message may not hold schema suggestions, the caller's values or anything secret-shaped
+ * (src/message-hygiene.ts), and Yoga's `originalError` extension of a JSON parse error quotes
+ * the whole request body (which may hold a key): neither reaches a response.
  */
-function hasLeak(error: GraphQLError): boolean {
-  return error.message.includes('Did you mean') || 'originalError' in (error.extensions ?? {});
-}
-
 function withoutLeaks(error: GraphQLError): GraphQLError {
   // In place: Yoga reads other properties of these very objects (the HTTP status among them),
-  // and a cached validation error is scrubbed the same way every time.
-  if (error.message.includes('Did you mean')) error.message = error.message.replace(SUGGESTION, '');
+  // and a cached validation error is cleaned the same way every time (the rewrite is
+  // idempotent).
+  const message = hygienicMessage(error);
+  if (message !== error.message) error.message = message;
   const extensions: Record<string, unknown> | undefined = error.extensions;
   if (extensions && 'originalError' in extensions) {
     delete extensions['originalError'];

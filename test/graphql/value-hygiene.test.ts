@@ -4,9 +4,10 @@
  * the caller's own variable and literal values in GraphQL errors.
  */
 
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetWebhookDocument } from '../../schema/generated/operations.ts';
-import { maskError } from '../../src/graphql-errors.ts';
+import { maskError, scrubLeakyErrors } from '../../src/graphql-errors.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
 import {
   CircuitOpenError,
@@ -15,6 +16,7 @@ import {
   UpstreamOverloadedError,
 } from '../../src/upstream/errors.ts';
 import { API_KEY, startTestGateway } from '../support/gateway.ts';
+import { postGraphQL, startProductionServer } from '../support/production-server.ts';
 
 /** A second key of the demo workspace, for the test that closes a key's rate-limit gate. */
 const LIMITED_KEY = 'sk_hygiene_rate_limited';
@@ -26,7 +28,11 @@ const harness = await startTestGateway({
     ],
   },
 });
-afterAll(() => harness.close());
+const server = await startProductionServer(harness.gateway);
+afterAll(async () => {
+  await server.close();
+  await harness.close();
+});
 beforeEach(() => harness.simulator.reset());
 
 const [id] = SEED_WEBHOOK_IDS as [string];
@@ -193,5 +199,210 @@ describe('retryAfter', () => {
 
   it('keeps a short wait as it is', () => {
     expect(maskError(new RateLimitError(429, {}, 30)).extensions['retryAfter']).toBe(30);
+  });
+});
+
+describe('caller values in error messages', () => {
+  /** Shaped like a live key: passed where a value goes, it must never come back. */
+  const KEY = 'sk_live_SENTINEL_VALUE_0123456789';
+  /** A delivery header value: not secret-shaped, so only the value rules keep it out. */
+  const HEADER_VALUE = 'ops-team-SENTINEL-header-value';
+  const SENTINELS = [KEY, HEADER_VALUE, '123456789012', 'SENTINEL'];
+
+  const GET = 'query Get($id: ID!) { webhook(id: $id) { id } }';
+  const CREATE =
+    'mutation Create($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }';
+  const PAGE = 'query Page($first: Int) { webhooks(first: $first) { nodes { id } } }';
+  const input = (extra: Record<string, unknown>) => ({
+    name: 'Hygiene',
+    url: 'https://hooks.example.com/hygiene',
+    topics: ['POST_CREATED'],
+    ...extra,
+  });
+
+  const variableCases: [string, string, Record<string, unknown>, string][] = [
+    [
+      'an object for an ID',
+      GET,
+      { id: { $ne: KEY } },
+      'Variable "$id" got an invalid value; ID cannot represent this value (a string or an integer).',
+    ],
+    [
+      'an object for a header value',
+      CREATE,
+      {
+        input: input({
+          requestConfig: { headers: [{ name: 'X-Team', value: { v: HEADER_VALUE } }] },
+        }),
+      },
+      'Variable "$input" got an invalid value at "input.requestConfig.headers[0].value"; String cannot represent a non-string value.',
+    ],
+    [
+      'a key for a topic',
+      CREATE,
+      { input: input({ topics: [KEY] }) },
+      'Variable "$input" got an invalid value at "input.topics[0]"; The value does not exist in "WebhookTopic" enum.',
+    ],
+    [
+      'a key as an unknown field name',
+      CREATE,
+      { input: input({ requestConfig: { [KEY]: HEADER_VALUE } }) },
+      'Variable "$input" got an invalid value at "input.requestConfig"; A field is not defined by type "WebhookRequestConfigInput".',
+    ],
+    [
+      'an unknown field holding a header value',
+      CREATE,
+      { input: input({ requestConfig: { timeout: HEADER_VALUE } }) },
+      'Variable "$input" got an invalid value at "input.requestConfig"; Field "timeout" is not defined by type "WebhookRequestConfigInput".',
+    ],
+    [
+      'a missing required field',
+      CREATE,
+      { input: { name: HEADER_VALUE, topics: ['POST_CREATED'] } },
+      'Variable "$input" got an invalid value; Field "url" of required type "String!" was not provided.',
+    ],
+    [
+      'a null header value',
+      CREATE,
+      { input: input({ requestConfig: { headers: [{ name: HEADER_VALUE, value: null }] } }) },
+      'Variable "$input" got an invalid value at "input.requestConfig.headers[0].value"; Expected non-nullable type "String!" not to be null.',
+    ],
+    [
+      'a key for an input object',
+      CREATE,
+      { input: KEY },
+      'Variable "$input" got an invalid value; Expected type "CreateWebhookInput" to be an object.',
+    ],
+    [
+      'a key for an Int',
+      PAGE,
+      { first: KEY },
+      'Variable "$first" got an invalid value; Int cannot represent a non-integer value.',
+    ],
+    [
+      'a huge number for an Int',
+      PAGE,
+      { first: 123456789012 },
+      'Variable "$first" got an invalid value; Int cannot represent a value outside the 32-bit signed range.',
+    ],
+  ];
+
+  const literalCases: [string, string, string][] = [
+    [
+      'a huge Int',
+      'mutation { createWebhook(input: { name: "n", url: "https://hooks.example.com/x", topics: [POST_CREATED], requestConfig: { timeoutMs: 123456789012 } }) { id } }',
+      'Int cannot represent a value outside the 32-bit signed range.',
+    ],
+    [
+      'a key for an Int',
+      `{ webhooks(first: "${KEY}") { nodes { id } } }`,
+      'Int cannot represent a non-integer value.',
+    ],
+    [
+      'a key for an enum',
+      `{ webhooks(status: ${KEY}) { nodes { id } } }`,
+      'The value does not exist in "WebhookStatus" enum.',
+    ],
+    [
+      'an object for an ID',
+      `{ webhook(id: { token: "${KEY}" }) { id } }`,
+      'ID cannot represent a non-string and non-integer value.',
+    ],
+    [
+      'a key for an input object',
+      `mutation { createWebhook(input: { name: "n", url: "https://hooks.example.com/x", topics: [POST_CREATED], requestConfig: "${KEY}" }) { id } }`,
+      'Expected a value of type "WebhookRequestConfigInput" here.',
+    ],
+    [
+      'a key as a field name',
+      `mutation { createWebhook(input: { name: "n", url: "https://hooks.example.com/x", topics: [POST_CREATED], requestConfig: { ${KEY}: 1 } }) { id } }`,
+      'A field is not defined by type "WebhookRequestConfigInput".',
+    ],
+  ];
+
+  const expectClean = (text: string) => {
+    for (const sentinel of SENTINELS) expect(text).not.toContain(sentinel);
+  };
+
+  it.each(variableCases)(
+    'a variable with %s: its value is not echoed',
+    async (_, query, variables, message) => {
+      const response = await harness.graphql(query, variables);
+      expect(response.body.errors?.map((error) => error.message)).toEqual([message]);
+      expectClean(response.text);
+    },
+  );
+
+  it.each(literalCases)('a literal with %s: its value is not echoed', async (_, query, message) => {
+    const response = await harness.graphql(query);
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.map((error) => error.message)).toEqual([message]);
+    expectClean(response.text);
+  });
+
+  it('an argument literal that does not coerce at execution: not echoed', async () => {
+    const response = await harness.graphql(
+      `mutation Create($name: String = "x") { createWebhook(input: { name: $name, url: "https://hooks.example.com/${HEADER_VALUE}", topics: [POST_CREATED] }) { id } }`,
+      { name: null },
+    );
+    expect(response.body.errors?.map((error) => error.message)).toEqual([
+      'Argument "input" has an invalid value.',
+    ]);
+    expectClean(response.text);
+  });
+
+  it('a cached validation error is cleaned the same way every time', async () => {
+    // No string literal: Yoga keeps its validation errors between requests.
+    const query = 'mutation { deleteWebhook(id: 123456789012.5) { id } }';
+    const answers = [];
+    for (let round = 0; round < 3; round++) answers.push((await harness.graphql(query)).text);
+    expect(new Set(answers).size).toBe(1);
+    expect(JSON.parse(answers[0] ?? '').errors[0].message).toBe(
+      'ID cannot represent a non-string and non-integer value.',
+    );
+    expectClean(answers[0] ?? '');
+  });
+
+  it('over the production server: the fast path hands refused variables to Yoga, which cleans them', async () => {
+    const headers = { authorization: `Bearer ${API_KEY}` };
+    for (const [, query, variables, message] of variableCases) {
+      for (let round = 0; round < 2; round++) {
+        const answer = await postGraphQL(server.url, { query, variables }, headers);
+        expect(answer.json.errors?.map((error) => error.message)).toEqual([message]);
+        expectClean(answer.text);
+      }
+    }
+    for (const [, query, message] of literalCases) {
+      const answer = await postGraphQL(server.url, { query }, headers);
+      expect(answer.json.errors?.map((error) => error.message)).toEqual([message]);
+      expectClean(answer.text);
+    }
+  });
+
+  it('over the production server: an execution error in an answer the fast path serves is cleaned', async () => {
+    server.served.length = 0;
+    const answer = await postGraphQL(
+      server.url,
+      {
+        query: `mutation Create($name: String = "x") { createWebhook(input: { name: $name, url: "https://hooks.example.com/${HEADER_VALUE}", topics: [POST_CREATED] }) { id } }`,
+        variables: { name: null },
+      },
+      { authorization: `Bearer ${API_KEY}` },
+    );
+    expect(server.served).toEqual(['fast']);
+    expect(answer.json.errors?.map((error) => error.message)).toEqual([
+      'Argument "input" has an invalid value.',
+    ]);
+    expectClean(answer.text);
+  });
+
+  it('scrubLeakyErrors leaves what it cleaned unchanged when it runs again', () => {
+    const error = new GraphQLError(`String cannot represent a non string value: "${KEY}"`);
+    const result: ExecutionResult = { errors: [error] };
+    scrubLeakyErrors(result);
+    const once = error.message;
+    scrubLeakyErrors(result);
+    expect(error.message).toBe(once);
+    expect(once).toBe('String cannot represent a non-string value.');
   });
 });
