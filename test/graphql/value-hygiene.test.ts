@@ -406,3 +406,42 @@ describe('caller values in error messages', () => {
     expect(once).toBe('String cannot represent a non-string value.');
   });
 });
+
+describe('an answer about another webhook than the one asked for', () => {
+  const [, otherId] = SEED_WEBHOOK_IDS as [string, string];
+  const otherOf = () => harness.simulator.peekWebhook(API_KEY, otherId);
+
+  it('is UPSTREAM_UNAVAILABLE for a query, without the other webhook', async () => {
+    const other = otherOf();
+    harness.simulator.injectFault({
+      match: { method: 'GET', pathPattern: `/v2/webhooks/${id}` },
+      status: 200,
+      body: other,
+    });
+    const response = await harness.graphql(`{ webhook(id: "${id}") { id name secret } }`);
+    expect(response.body.data).toEqual({ webhook: null });
+    expect(response.body.errors?.[0]?.extensions).toEqual({
+      code: 'UPSTREAM_UNAVAILABLE',
+      upstream: { status: 200 },
+    });
+    for (const text of [otherId, other?.name, other?.secret])
+      expect(response.text).not.toContain(text);
+    expect(harness.logs()).not.toContain(other?.secret);
+  });
+
+  it('is UPSTREAM_UNAVAILABLE for a rotation, without the other secret', async () => {
+    const other = otherOf();
+    harness.simulator.injectFault({
+      match: { method: 'POST', pathPattern: `/v2/webhooks/${id}/secret` },
+      status: 200,
+      body: other,
+    });
+    const response = await harness.graphql(
+      `mutation { refreshWebhookSecret(id: "${id}") { id secret } }`,
+    );
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(response.body.data).toBeNull();
+    for (const text of [otherId, other?.secret]) expect(response.text).not.toContain(text);
+    expect(harness.simulator.countRequests()).toBe(1);
+  });
+});
