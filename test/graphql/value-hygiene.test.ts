@@ -87,6 +87,34 @@ describe('X-Request-Id', () => {
   );
 });
 
+describe('X-Request-Id over the production server', () => {
+  it('is refused the same way on the fast and the prepared path', async () => {
+    const refused = 'sk_live_SENTINEL_REQUEST_ID_42';
+    server.served.length = 0;
+    for (let round = 0; round < 2; round++) {
+      harness.simulator.clearRequests();
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${API_KEY}`,
+          'x-request-id': refused,
+        },
+        body: JSON.stringify({
+          query: 'query Get($id: ID!) { webhook(id: $id) { id } }',
+          variables: { id },
+        }),
+      });
+      await response.text();
+      const used = response.headers.get('x-request-id');
+      expect(used).toMatch(UUID);
+      expect(harness.simulator.requests[0]?.headers['x-request-id']).toBe(used);
+    }
+    expect(server.served).toEqual(['fast', 'prepared']);
+    expect(harness.logs()).not.toContain(refused);
+  });
+});
+
 describe('extensions.upstream', () => {
   const rotate = () => harness.graphql(`mutation { refreshWebhookSecret(id: "${id}") { id } }`);
   const refusal = (fields: Record<string, string>) => ({
