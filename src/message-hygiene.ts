@@ -7,12 +7,13 @@
  * (`Variable "$input" got invalid value { …, headers: [{ name: "X-Team", value: … }] } at
  * "input.requestConfig"; …`), scalars and enums quote the value they refused, and validation
  * prints refused literals. A key or a delivery header passed in a variable would come back in
- * the answer, and from there reach logs, proxies and error trackers. Such messages are
+ * the answer, and from there reach logs, proxies and error trackers. (The parser, too, quotes
+ * a literal it did not expect.) Such messages are
  * rewritten to keep what helps (the variable, the path into it, the type, a reason that holds no
  * value) and drop the value.
  *
  * The messages are graphql-js 16's (execution/values.js, utilities/coerceInputValue.js,
- * type/scalars.js, type/definition.js, ValuesOfCorrectTypeRule). A wording this module does not
+ * type/scalars.js, type/definition.js, ValuesOfCorrectTypeRule, language/parser.js). A wording this module does not
  * know is kept only where graphql-js puts no value (validation messages other than those below);
  * inside a variable error, an unknown reason is replaced by a generic one.
  *
@@ -90,6 +91,15 @@ const ECHOES: readonly Rewrite[] = [
   [
     new RegExp(`^Argument "(${NAME})" has invalid value `),
     ([, argument]) => `Argument "${argument}" has an invalid value.`,
+  ],
+  // Parsing: a misplaced literal token is described with its value.
+  [
+    /^(Syntax Error: .*?), found (String|BlockString|Int|Float) "[\s\S]*"\.$/,
+    ([, expected, token]) => `${expected}, found ${token}.`,
+  ],
+  [
+    /^Syntax Error: Unexpected (String|BlockString|Int|Float) "[\s\S]*"\.$/,
+    ([, token]) => `Syntax Error: Unexpected ${token}.`,
   ],
   // A scalar's parseValue threw something else than a GraphQLError: its message is unknown.
   [new RegExp(`^Expected type "(${NAME})"\\. `), ([, type]) => `Expected type "${type}".`],

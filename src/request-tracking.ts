@@ -21,7 +21,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * Anything else is replaced by a fresh UUID, never repaired: a repaired value could still
  * carry part of a secret.
  */
-export function isUsableRequestId(value: string): boolean {
+function isUsableRequestId(value: string): boolean {
   return SAFE_REQUEST_ID.test(value) && !isSecretShaped(value);
 }
 

@@ -368,6 +368,17 @@ describe('caller values in error messages', () => {
     expectClean(response.text);
   });
 
+  it.each([
+    [`{ webhook(id: "x" "${HEADER_VALUE}") { id } }`, 'Syntax Error: Expected Name, found String.'],
+    [`{ webhook(id: "x" 123456789012) { id } }`, 'Syntax Error: Expected Name, found Int.'],
+    [`query "${KEY}" { __typename }`, 'Syntax Error: Expected "{", found String.'],
+  ])('a literal the parser did not expect: not echoed (%s)', async (query, message) => {
+    const response = await harness.graphql(query);
+    expect(response.status).toBe(400);
+    expect(response.body.errors?.map((error) => error.message)).toEqual([message]);
+    expectClean(response.text);
+  });
+
   it('an argument literal that does not coerce at execution: not echoed', async () => {
     const response = await harness.graphql(
       `mutation Create($name: String = "x") { createWebhook(input: { name: $name, url: "https://hooks.example.com/${HEADER_VALUE}", topics: [POST_CREATED] }) { id } }`,
