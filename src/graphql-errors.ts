@@ -9,6 +9,8 @@
 import { type ExecutionResult, GraphQLError, type GraphQLErrorExtensions } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { type ErrorCode, GatewayError } from './errors.ts';
+import { hygienicMessage } from './message-hygiene.ts';
+import { isSecretShaped, scrubSecretShapes } from './secret-shapes.ts';
 import {
   AuthenticationError,
   BadRequestError,
@@ -41,7 +43,8 @@ const UNEXPECTED: PublicError = { code: 'INTERNAL_SERVER_ERROR', message: 'Unexp
 export function maskError(error: unknown): GraphQLError {
   const located = isGraphQLError(error) ? error : undefined;
   // Errors graphql-js or Yoga made on purpose (syntax, validation, HTTP-level): already public
-  // (`useLeakFreeErrors` removes what they would say of the schema or of the request body).
+  // (`useLeakFreeErrors` removes what they would say of the schema, of the request body, or of
+  // the values the caller sent).
   if (located && isDeliberateGraphQLError(located)) return located;
 
   const publicError = describe(located ? located.originalError : error);
@@ -67,8 +70,7 @@ export function useLeakFreeErrors(): Plugin {
 
 /** Removes in place what an answer's errors would leak (see `useLeakFreeErrors`). */
 export function scrubLeakyErrors(result: ExecutionResult): ExecutionResult {
-  for (const error of result.errors ?? [])
-    if (isGraphQLError(error) && hasLeak(error)) withoutLeaks(error);
+  for (const error of result.errors ?? []) if (isGraphQLError(error)) withoutLeaks(error);
   return result;
 }
 
@@ -76,22 +78,17 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-/** "Did you mean …?" in any wording (fields, arguments, enum values, types). */
-const SUGGESTION = /\s*Did you mean [^?]*\?/g;
-
 /**
- * Suggestions would rebuild the schema for anyone even with introspection off, and Yoga's
- * `originalError` extension of a JSON parse error quotes the whole request body (which may hold
- * a key): neither reaches a response.
+ * The message may not hold schema suggestions, the caller's values or anything secret-shaped
+ * (src/message-hygiene.ts), and Yoga's `originalError` extension of a JSON parse error quotes
+ * the whole request body (which may hold a key): neither reaches a response.
  */
-function hasLeak(error: GraphQLError): boolean {
-  return error.message.includes('Did you mean') || 'originalError' in (error.extensions ?? {});
-}
-
 function withoutLeaks(error: GraphQLError): GraphQLError {
   // In place: Yoga reads other properties of these very objects (the HTTP status among them),
-  // and a cached validation error is scrubbed the same way every time.
-  if (error.message.includes('Did you mean')) error.message = error.message.replace(SUGGESTION, '');
+  // and a cached validation error is cleaned the same way every time (the rewrite is
+  // idempotent).
+  const message = hygienicMessage(error);
+  if (message !== error.message) error.message = message;
   const extensions: Record<string, unknown> | undefined = error.extensions;
   if (extensions && 'originalError' in extensions) {
     delete extensions['originalError'];
@@ -133,8 +130,32 @@ export function expectedErrorCode(error: unknown): string | undefined {
 
 export function describe(error: unknown): PublicError {
   if (error instanceof GatewayError) return { code: error.code, message: error.message };
-  if (error instanceof FeaturebaseError) return describeUpstream(error);
+  if (error instanceof FeaturebaseError) return withSaneRetryAfter(describeUpstream(error));
   return UNEXPECTED;
+}
+
+/**
+ * The longest `extensions.retryAfter` a client is told, in seconds. Featurebase's windows are
+ * one minute, and the rate-limit gate holds a key back at most an hour whatever Featurebase
+ * says (`CLIENT_DEFAULTS.rateLimitGateMaxWaitMs`): a bogus `Retry-After: 99999999999`, or a
+ * breaker configured to wait for days, must not tell a client to come back in 3000 years.
+ */
+export const MAX_PUBLIC_RETRY_AFTER_SECONDS = 3600;
+
+/** Every public `retryAfter` passes here: whole seconds from 0 to the maximum. */
+function withSaneRetryAfter(described: PublicError): PublicError {
+  const retryAfter = described.extensions?.['retryAfter'];
+  if (typeof retryAfter !== 'number') return described;
+  const extensions: GraphQLErrorExtensions = { ...described.extensions };
+  // NaN says nothing: left out. Infinity and anything too long become the maximum.
+  if (Number.isNaN(retryAfter)) delete extensions['retryAfter'];
+  else {
+    extensions['retryAfter'] = Math.min(
+      MAX_PUBLIC_RETRY_AFTER_SECONDS,
+      Math.max(0, Math.ceil(retryAfter)),
+    );
+  }
+  return { ...described, extensions };
 }
 
 function describeUpstream(error: FeaturebaseError): PublicError {
@@ -235,13 +256,47 @@ function describeHttp(error: UpstreamHttpError): PublicError {
   return { ...UNEXPECTED, extensions: { upstream: { status: error.status } } };
 }
 
+/**
+ * Featurebase's `type`, `code` and `param` are upstream text shown to clients: each is passed on
+ * only when it is one of the documented values or has the documented shape, and otherwise left
+ * out whole (never clipped, never repaired: a clipped key is still part of a key).
+ */
 function upstreamExtension(error: UpstreamHttpError): Record<string, string | number> {
   const upstream: Record<string, string | number> = { status: error.status };
   const { type, code, param } = error.details;
-  if (type) upstream['type'] = clip(type, 64);
-  if (code) upstream['code'] = clip(code, 64);
-  if (param) upstream['param'] = clip(param, 64);
+  if (type !== undefined && DOCUMENTED_TYPES.has(type)) upstream['type'] = type;
+  if (code !== undefined && isUpstreamCode(code)) upstream['code'] = code;
+  if (param !== undefined && isUpstreamParam(param)) upstream['param'] = param;
   return upstream;
+}
+
+/** Longest `code` or `param` passed on; the documented ones are a fraction of it. */
+const UPSTREAM_DETAIL_MAX_LENGTH = 64;
+/**
+ * A short snake_case identifier, as the one documented code (`resource_not_found`) and every
+ * code the simulator uses (src/simulator/error-codes.ts).
+ */
+const UPSTREAM_CODE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
+/**
+ * A field path: names joined by dots, each with optional list indexes (`name`,
+ * `requestConfig.timeoutMs`, `requestConfig.headers[0].name`). Names may hold a dash, as the
+ * header a parameter came from can be named (`Featurebase-Version`).
+ */
+const UPSTREAM_PARAM =
+  /^[A-Za-z_][A-Za-z0-9_-]*(?:\[\d{1,4}\])*(?:\.[A-Za-z_][A-Za-z0-9_-]*(?:\[\d{1,4}\])*)*$/;
+
+function isUpstreamCode(code: string): boolean {
+  return (
+    code.length <= UPSTREAM_DETAIL_MAX_LENGTH && UPSTREAM_CODE.test(code) && !isSecretShaped(code)
+  );
+}
+
+function isUpstreamParam(param: string): boolean {
+  return (
+    param.length <= UPSTREAM_DETAIL_MAX_LENGTH &&
+    UPSTREAM_PARAM.test(param) &&
+    !isSecretShaped(param)
+  );
 }
 
 /**
@@ -250,11 +305,10 @@ function upstreamExtension(error: UpstreamHttpError): Record<string, string | nu
  */
 function safeUpstreamMessage(message: string | undefined): string | undefined {
   if (!message) return undefined;
-  const scrubbed = message
-    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
-    .replace(/\b(whsec_|sk_)[\w-]*/gi, '[redacted]')
-    .replace(/\bBearer\s+\S+/gi, 'Bearer [redacted]')
-    .trim();
+  const scrubbed = scrubSecretShapes(
+    message.replace(/[\p{Cc}\p{Cf}]+/gu, ' '),
+    '[redacted]',
+  ).trim();
   return scrubbed ? clip(scrubbed, 200) : undefined;
 }
 

@@ -5,6 +5,7 @@
 
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogLevel } from './config.ts';
+import { scrubSecretShapes } from './secret-shapes.ts';
 
 /** Any key or secret that could ride along in a logged object. */
 const REDACTED_PATHS = [
@@ -23,11 +24,9 @@ const REDACTED_PATHS = [
   '*.*.secret',
 ];
 
-/** Key and secret shapes scrubbed from free text (error messages, upstream messages). */
-const SECRET_TEXT = /\b(whsec_|sk_)[\w-]+|\bBearer\s+\S+/gi;
-
+/** Free text (error messages and stacks) without anything shaped like a key or a secret. */
 export function scrubSecrets(text: string): string {
-  return text.replace(SECRET_TEXT, '[Redacted]');
+  return scrubSecretShapes(text, '[Redacted]');
 }
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {

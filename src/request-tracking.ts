@@ -8,9 +8,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { isSecretShaped } from './secret-shapes.ts';
 
 /** Short printable ids only: the value goes into logs and an upstream header. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The caller's id is logged, sent to Featurebase and echoed back, so it must be an id and
+ * nothing else: a short printable value (above) that is not shaped like a key or a secret (an
+ * API key pasted into the wrong header would otherwise travel everywhere a request id goes).
+ * UUIDs, ULIDs, W3C trace ids and ids like `req-123` pass; see src/secret-shapes.ts.
+ * Anything else is replaced by a fresh UUID, never repaired: a repaired value could still
+ * carry part of a secret.
+ */
+function isUsableRequestId(value: string): boolean {
+  return SAFE_REQUEST_ID.test(value) && !isSecretShaped(value);
+}
 
 interface Tracked {
   id: string;
@@ -29,7 +42,7 @@ function track(request: Request): Tracked {
   if (!entry) {
     const incoming = request.headers.get('x-request-id');
     entry = {
-      id: incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID(),
+      id: incoming && isUsableRequestId(incoming) ? incoming : randomUUID(),
       startedAt: performance.now(),
     };
     tracked.set(request, entry);

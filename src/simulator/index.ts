@@ -1,4 +1,5 @@
 export { ApiError } from './api-error.ts';
+export { API_MINIMUM_VERSION, API_TOPICS } from './api-facts.ts';
 export { ERROR_CODES } from './error-codes.ts';
 export type { FaultHandle, FaultSpec } from './faults.ts';
 export type { RandomBytes } from './ids.ts';

@@ -4,7 +4,8 @@
  * obviously fake, so demos and tests can name them.
  */
 
-import { MINIMUM_API_VERSION, type WireWebhook } from '../upstream/wire.ts';
+import type { WireWebhook } from '../upstream/wire.ts';
+import { API_MINIMUM_VERSION } from './api-facts.ts';
 
 /** A fixed, fake key; the simulator accepts it by default. Never a real Featurebase key. */
 export const DEMO_API_KEY = 'sk_demo_featurebase_simulator_not_a_real_key';
@@ -20,7 +21,7 @@ export const SAMPLE_WEBHOOKS: readonly WireWebhook[] = [
     secret: 'whsec_demoProductionSecret000000000000',
     status: 'active',
     topics: ['post.created', 'post.updated'],
-    version: MINIMUM_API_VERSION,
+    version: API_MINIMUM_VERSION,
     requestConfig: { timeoutMs: 5000, headers: { 'X-Custom-Header': 'value' } },
     lastStatus: { code: 200, message: 'Success', timestamp: '2026-01-15T10:30:00.000Z' },
     health: {
@@ -42,7 +43,7 @@ export const SAMPLE_WEBHOOKS: readonly WireWebhook[] = [
     secret: 'whsec_demoSupportSecret0000000000000000',
     status: 'active',
     topics: ['ticket.created', 'ticket.updated', 'conversation.user.created'],
-    version: MINIMUM_API_VERSION,
+    version: API_MINIMUM_VERSION,
     requestConfig: { timeoutMs: 10000, headers: {} },
     lastStatus: { code: 204, message: 'Success', timestamp: '2026-01-16T08:05:00.000Z' },
     health: {
@@ -64,7 +65,7 @@ export const SAMPLE_WEBHOOKS: readonly WireWebhook[] = [
     secret: 'whsec_demoChangelogSecret00000000000000',
     status: 'paused',
     topics: ['changelog.published'],
-    version: MINIMUM_API_VERSION,
+    version: API_MINIMUM_VERSION,
     requestConfig: { timeoutMs: 5000, headers: {} },
     lastStatus: { code: 200, message: 'Success', timestamp: '2026-01-12T17:45:00.000Z' },
     health: {
@@ -86,7 +87,7 @@ export const SAMPLE_WEBHOOKS: readonly WireWebhook[] = [
     secret: 'whsec_demoLegacyCrmSecret00000000000000',
     status: 'suspended',
     topics: ['comment.created', 'comment.updated', 'comment.deleted'],
-    version: MINIMUM_API_VERSION,
+    version: API_MINIMUM_VERSION,
     requestConfig: {
       timeoutMs: 5000,
       headers: { Authorization: 'Basic ZGVtbzpkZW1v', 'X-Source': 'featurebase' },

@@ -7,12 +7,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   LIMITS,
-  MINIMUM_API_VERSION,
   RATE_LIMIT_HEADERS,
   type WireDeletedWebhook,
   type WireWebhook,
 } from '../upstream/wire.ts';
 import { ApiError } from './api-error.ts';
+import { API_MINIMUM_VERSION } from './api-facts.ts';
 import { ERROR_CODES } from './error-codes.ts';
 import { applyFault, type FaultHandle, type FaultSpec, FaultSwitch } from './faults.ts';
 import { payloadTooLarge, readJsonObject, sendJson } from './http.ts';
@@ -307,7 +307,7 @@ export class FeaturebaseSimulator {
   }
 
   private get defaultVersion(): string {
-    return this.options.defaultVersion ?? MINIMUM_API_VERSION;
+    return this.options.defaultVersion ?? API_MINIMUM_VERSION;
   }
 
   private workspaceFor(apiKey: string): Workspace {

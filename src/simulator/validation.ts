@@ -11,9 +11,9 @@ import {
   type SettableWebhookStatus,
   WEBHOOK_ID_PATTERN,
   WEBHOOK_STATUSES,
-  WEBHOOK_TOPICS,
 } from '../upstream/wire.ts';
 import { type ApiError, invalidRequest } from './api-error.ts';
+import { API_TOPICS } from './api-facts.ts';
 import { ERROR_CODES } from './error-codes.ts';
 
 export interface CreateInput {
@@ -49,7 +49,7 @@ const CREATE_FIELDS = new Set(['name', 'url', 'topics', 'description', 'requestC
 const UPDATE_FIELDS = new Set([...CREATE_FIELDS, 'status']);
 const REQUEST_CONFIG_FIELDS = new Set(['headers', 'timeoutMs']);
 
-const TOPICS: ReadonlySet<string> = new Set(WEBHOOK_TOPICS);
+const TOPICS: ReadonlySet<string> = new Set(API_TOPICS);
 const STATUSES: ReadonlySet<string> = new Set(WEBHOOK_STATUSES);
 const SETTABLE_STATUSES: ReadonlySet<string> = new Set(SETTABLE_WEBHOOK_STATUSES);
 

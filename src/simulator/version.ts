@@ -5,13 +5,13 @@
  * missing webhook (a 404 would be ambiguous).
  */
 
-import { MINIMUM_API_VERSION } from '../upstream/wire.ts';
 import { ApiError } from './api-error.ts';
+import { API_MINIMUM_VERSION } from './api-facts.ts';
 import { ERROR_CODES } from './error-codes.ts';
 
 const VERSION_PATTERN = /^(\d{4}-\d{2}-\d{2})\.([a-z]+)$/;
 const VERSION_PARAM = 'Featurebase-Version';
-const [MINIMUM_DATE = '', MINIMUM_CODENAME = ''] = MINIMUM_API_VERSION.split('.');
+const [MINIMUM_DATE = '', MINIMUM_CODENAME = ''] = API_MINIMUM_VERSION.split('.');
 /** Versions already accepted, so the hot path skips the parsing. Bounded: callers send few. */
 const accepted = new Set<string>();
 const ACCEPTED_CACHE_MAX = 32;
@@ -31,7 +31,7 @@ export function resolveApiVersion(header: string | undefined, workspaceDefault: 
       400,
       'invalid_request_error',
       ERROR_CODES.apiVersionInvalid,
-      `${VERSION_PARAM} must look like YYYY-MM-DD.codename, e.g. ${MINIMUM_API_VERSION}`,
+      `${VERSION_PARAM} must look like YYYY-MM-DD.codename, e.g. ${API_MINIMUM_VERSION}`,
       VERSION_PARAM,
     );
   }
@@ -42,7 +42,7 @@ export function resolveApiVersion(header: string | undefined, workspaceDefault: 
       400,
       'invalid_request_error',
       ERROR_CODES.apiVersionUnsupported,
-      `API version ${version} does not have the webhooks API; use ${MINIMUM_API_VERSION} or later`,
+      `API version ${version} does not have the webhooks API; use ${API_MINIMUM_VERSION} or later`,
       VERSION_PARAM,
     );
   }

@@ -7,7 +7,7 @@
 
 import type { Caller } from './caller.ts';
 import { decodeDeleted, decodeWebhook, decodeWebhookList } from './decode.ts';
-import { InvalidArgumentError } from './errors.ts';
+import { InvalidArgumentError, UpstreamProtocolError } from './errors.ts';
 import { WEBHOOKS_PATH, webhookPath } from './path.ts';
 import type { RequestFunction } from './request.ts';
 import {
@@ -38,7 +38,7 @@ export class WebhooksResource {
   /** `GET /v2/webhooks/{id}`. */
   async retrieve(id: string, caller: Caller): Promise<WireWebhook> {
     const response = await this.#request({ method: 'GET', path: webhookPath(id), caller });
-    return decodeWebhook(response.body, response.status);
+    return aboutWebhook(id, decodeWebhook(response.body, response.status), response.status);
   }
 
   /** `POST /v2/webhooks`. Not idempotent: a lost answer is not retried. */
@@ -59,7 +59,7 @@ export class WebhooksResource {
   async update(id: string, params: WireUpdateParams, caller: Caller): Promise<WireWebhook> {
     const path = webhookPath(id);
     const response = await this.#request({ method: 'PATCH', path, body: params, caller });
-    return decodeWebhook(response.body, response.status);
+    return aboutWebhook(id, decodeWebhook(response.body, response.status), response.status);
   }
 
   /** `DELETE /v2/webhooks/{id}`. Idempotent, so retried like a read. */
@@ -70,7 +70,7 @@ export class WebhooksResource {
     if (response.status === 204 && response.body === undefined) {
       return { id, object: 'webhook', deleted: true };
     }
-    return decodeDeleted(response.body, response.status);
+    return aboutWebhook(id, decodeDeleted(response.body, response.status), response.status);
   }
 
   /**
@@ -84,8 +84,22 @@ export class WebhooksResource {
       path: webhookPath(id, 'secret'),
       caller,
     });
-    return decodeWebhook(response.body, response.status);
+    return aboutWebhook(id, decodeWebhook(response.body, response.status), response.status);
   }
+}
+
+/**
+ * An answer about another webhook than the one asked for (a misrouted request, a cache or a
+ * proxy mixing answers up, a bug upstream) is not an answer to this call: passed on, it would
+ * show the caller another webhook, and its secret, as the one they asked for. ObjectIds are
+ * case-insensitive hex. The message names neither id: it is logged.
+ */
+function aboutWebhook<T extends { id: string }>(id: string, answer: T, status: number): T {
+  if (answer.id.toLowerCase() === id.toLowerCase()) return answer;
+  throw new UpstreamProtocolError(
+    `Featurebase answered ${status} about another webhook than the one asked for.`,
+    status,
+  );
 }
 
 /** Checked before sending, so a bad value costs no call. */

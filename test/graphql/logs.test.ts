@@ -72,4 +72,13 @@ describe('logs', () => {
     expect(output).not.toContain('sk_live_123');
     expect(output).toContain('[Redacted]');
   });
+
+  it('scrubs from error messages every shape src/secret-shapes.ts names, random tokens included', () => {
+    const { logger, captured: lines } = captureLogger();
+    const token = 'aB3dE5fG7hJ9kL1mN3pQ5rS7';
+    logger.error({ err: new Error(`refused ${token}, pk_live_42 and rk_test_42`) }, 'boom');
+    const output = lines.join('');
+    for (const secret of [token, 'pk_live_42', 'rk_test_42']) expect(output).not.toContain(secret);
+    expect(output).toContain('refused [Redacted], [Redacted] and [Redacted]');
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WEBHOOK_TOPICS, type WireWebhook } from '../../src/upstream/wire.ts';
+import { API_TOPICS } from '../../src/simulator/api-facts.ts';
+import type { WireWebhook } from '../../src/upstream/wire.ts';
 import { expectError, type Harness, KEY, startHarness, validCreateBody } from './harness.ts';
 
 const invalid = (param: string) =>
@@ -77,9 +78,9 @@ describe('create validation', () => {
     ]) {
       expectError(await createWith(h, { topics }), invalid('topics'));
     }
-    const all = await createWith(h, { topics: [...WEBHOOK_TOPICS] });
+    const all = await createWith(h, { topics: [...API_TOPICS] });
     expect(all.status).toBe(201);
-    expect(all.body.topics).toEqual([...WEBHOOK_TOPICS]);
+    expect(all.body.topics).toEqual([...API_TOPICS]);
     const repeated = await createWith(h, { topics: ['post.created', 'post.created'] });
     expect(repeated.body.topics).toEqual(['post.created']);
   });

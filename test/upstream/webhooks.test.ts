@@ -1,7 +1,8 @@
 /** One test group per endpoint: method, path, query, body, decoding, and refusals before sending. */
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../../src/upstream/errors.ts';
+import type { FeaturebaseClient } from '../../src/upstream/client.ts';
+import { InvalidArgumentError, UpstreamProtocolError } from '../../src/upstream/errors.ts';
 import type { WireListParams, WireUpdateParams } from '../../src/upstream/wire.ts';
 import { caller, ID, mockUpstream, rejection, testClient, WEBHOOK } from './helpers.ts';
 
@@ -169,5 +170,59 @@ describe('ids', () => {
       expect(error).toMatchObject({ param: 'id' });
     }
     expect(upstream.calls()).toHaveLength(0);
+  });
+});
+
+describe('an answer about another webhook', () => {
+  const OTHER_ID = '507f1f77bcf86cd799439099';
+  const OTHER = { ...WEBHOOK, id: OTHER_ID, secret: 'whsec_OTHER_SECRET_0123' };
+
+  it.each([
+    [
+      'retrieve',
+      'GET',
+      `/v2/webhooks/${ID}`,
+      (client: FeaturebaseClient) => client.webhooks.retrieve(ID, caller()),
+    ],
+    [
+      'update',
+      'PATCH',
+      `/v2/webhooks/${ID}`,
+      (client: FeaturebaseClient) => client.webhooks.update(ID, { name: 'x' }, caller()),
+    ],
+    [
+      'refreshSecret',
+      'POST',
+      `/v2/webhooks/${ID}/secret`,
+      (client: FeaturebaseClient) => client.webhooks.refreshSecret(ID, caller()),
+    ],
+    [
+      'delete',
+      'DELETE',
+      `/v2/webhooks/${ID}`,
+      (client: FeaturebaseClient) => client.webhooks.delete(ID, caller()),
+    ],
+  ] as const)('%s: an UpstreamProtocolError naming neither id', async (_, method, path, call) => {
+    const body = method === 'DELETE' ? { id: OTHER_ID, object: 'webhook', deleted: true } : OTHER;
+    upstream.pool.intercept({ path, method }).reply(200, body);
+    const { client } = testClient(upstream.agent);
+    const error = await rejection(call(client));
+    expect(error).toBeInstanceOf(UpstreamProtocolError);
+    expect(error).toMatchObject({ status: 200 });
+    const message = (error as Error).message;
+    for (const text of [ID, OTHER_ID, OTHER.secret]) expect(message).not.toContain(text);
+    // Never retried: the answer is not a failure of the connection.
+    expect(upstream.calls()).toHaveLength(1);
+  });
+
+  it('accepts the same id in another case (ObjectIds are case-insensitive hex)', async () => {
+    const upper = ID.toUpperCase();
+    upstream.pool.intercept({ path: `/v2/webhooks/${upper}`, method: 'GET' }).reply(200, WEBHOOK);
+    upstream.pool
+      .intercept({ path: `/v2/webhooks/${ID}/secret`, method: 'POST' })
+      .reply(200, { ...WEBHOOK, id: upper });
+    const { client } = testClient(upstream.agent);
+    await expect(client.webhooks.retrieve(upper, caller())).resolves.toEqual(WEBHOOK);
+    await expect(client.webhooks.refreshSecret(ID, caller())).resolves.toMatchObject({ id: upper });
   });
 });

@@ -1,0 +1,65 @@
+/**
+ * The production Node server around a gateway (as `createGatewayServer` builds it: the fast path
+ * in front of Yoga), on 127.0.0.1 port 0, recording which path served each request: `fast`
+ * (Yoga's GraphQL pipeline, the first time a text is seen), `prepared` (run directly, once Yoga
+ * has accepted the text) or `yoga` (Yoga whole).
+ */
+
+import type { AddressInfo } from 'node:net';
+import { createFastPath, type ServedBy } from '../../src/fast-path.ts';
+import type { Gateway } from '../../src/gateway.ts';
+import { createHttpServer } from '../../src/http-server.ts';
+
+export interface ProductionServer {
+  /** `http://127.0.0.1:<port>/graphql` */
+  url: string;
+  /** Which path served each request so far, in order. */
+  served: ServedBy[];
+  close(): Promise<void>;
+}
+
+export async function startProductionServer(gateway: Gateway): Promise<ProductionServer> {
+  const served: ServedBy[] = [];
+  const server = createHttpServer(
+    gateway,
+    createFastPath(gateway, { onServed: (path) => served.push(path) }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    served,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A GraphQL POST over the socket; the answer's status, text and parsed body. */
+export async function postGraphQL(
+  url: string,
+  body: { query: string; variables?: Record<string, unknown> },
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string; json: GraphQLAnswer }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, text, json: JSON.parse(text) as GraphQLAnswer };
+}
+
+export interface GraphQLAnswer {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
