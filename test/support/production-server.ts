@@ -1,13 +1,14 @@
 /**
- * The production Node server around a gateway (as `createGatewayServer` builds it: the fast path
- * in front of Yoga), on 127.0.0.1 port 0, recording which path served each request: `fast`
+ * The production Node server around a gateway (as `createGatewayServer` builds it: the GraphQL
+ * front and its fast path before Yoga), on 127.0.0.1 port 0, recording which path served each request: `fast`
  * (Yoga's GraphQL pipeline, the first time a text is seen), `prepared` (run directly, once Yoga
  * has accepted the text) or `yoga` (Yoga whole).
  */
 
 import type { AddressInfo } from 'node:net';
-import { createFastPath, type ServedBy } from '../../src/fast-path.ts';
+import type { ServedBy } from '../../src/fast-path.ts';
 import type { Gateway } from '../../src/gateway.ts';
+import { createGraphQLFront } from '../../src/graphql-front.ts';
 import { createHttpServer } from '../../src/http-server.ts';
 
 export interface ProductionServer {
@@ -22,7 +23,7 @@ export async function startProductionServer(gateway: Gateway): Promise<Productio
   const served: ServedBy[] = [];
   const server = createHttpServer(
     gateway,
-    createFastPath(gateway, { onServed: (path) => served.push(path) }),
+    createGraphQLFront(gateway, { onServed: (path) => served.push(path) }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -32,7 +32,10 @@ describe('the memory budget', () => {
   });
 
   it('the heap cap is the one start:prod runs with', () => {
-    const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts as Record<string, string>;
+    const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts as Record<
+      string,
+      string
+    >;
     const flag = /--max-old-space-size=(\d+)/.exec(scripts['start:prod'] ?? '')?.[1];
     expect(Number(flag) * 1024 * 1024).toBe(HEAP_CAP_BYTES);
   });
@@ -40,7 +43,10 @@ describe('the memory budget', () => {
   it('doubling the requests in flight would not fit: the limit is what keeps it', () => {
     const doubled = {
       ...DEFAULTS,
-      server: { ...DEFAULT_SERVER_LIMITS, maxRequestsInFlight: 4 * DEFAULT_SERVER_LIMITS.maxRequestsInFlight },
+      server: {
+        ...DEFAULT_SERVER_LIMITS,
+        maxRequestsInFlight: 4 * DEFAULT_SERVER_LIMITS.maxRequestsInFlight,
+      },
     };
     expect(worstCaseRssBytes(doubled)).toBeGreaterThan(RSS_TARGET_BYTES);
   });

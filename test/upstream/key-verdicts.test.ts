@@ -25,7 +25,10 @@ function now(admission: KeyAdmission | Promise<KeyAdmission>): KeyAdmission {
   return admission;
 }
 
-const REJECTION = { status: 401, details: { type: 'authentication_error', code: 'api_key_invalid' } };
+const REJECTION = {
+  status: 401,
+  details: { type: 'authentication_error', code: 'api_key_invalid' },
+};
 
 describe('KeyVerdicts', () => {
   it('remembers a refusal for its time to live, then forgets it', () => {
@@ -44,7 +47,7 @@ describe('KeyVerdicts', () => {
     expect(memory.rejection('k')).toBeUndefined();
   });
 
-  it('an unknown key goes one call at a time: the others wait for the first one\\'s answer', async () => {
+  it('an unknown key goes one call at a time: the others wait for the answer to the first', async () => {
     const { memory } = verdicts();
     const probe = now(memory.admit('k', 10_000, undefined));
     expect(probe.accepted).toBe(false);
