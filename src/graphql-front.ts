@@ -6,9 +6,9 @@
  *
  * - At most `maxRequestsInFlight` GraphQL requests are in execution; beyond that a request is
  *   shed at once with 503 and `Retry-After` (load shedding), before its body is read.
- * - POST bodies are read here, all of them: within the body limit (413, also while a chunked
- *   body streams) and the body-memory budget (503). Nothing else reads a `/graphql` body, so the
- *   budget holds whatever the content type.
+ * - POST bodies Yoga would parse are read here: within the body limit (413, also while a
+ *   chunked body streams) and the body-memory budget (503). Nothing else reads a `/graphql`
+ *   body; a POST of another type is refused unread.
  * - A JSON body's `variables` and `extensions` are bounded before it is parsed
  *   (src/json-limits.ts): 400 BAD_USER_INPUT.
  * - Then the ordinary request (a JSON POST without CORS) goes to the fast path
@@ -71,12 +71,13 @@ export function createGraphQLFront(
       yoga();
       return;
     }
-    if (request.method === 'POST') {
+    if (request.method === 'POST' && hasParsedBody(request)) {
       handlePost(context, request, response);
       return;
     }
-    if (request.method === 'GET') {
-      // A GET runs an operation too (or serves GraphiQL): it takes a place like a POST.
+    if (request.method === 'GET' || request.method === 'POST') {
+      // A GET runs an operation too (or serves GraphiQL), and a POST of another type is refused
+      // by Yoga without its body being read: each takes a place like any request.
       if (!admit(context, request, response)) return;
     }
     context.onServed?.('yoga');
@@ -137,6 +138,24 @@ function admit(front: Front, request: IncomingMessage, response: ServerResponse)
   }
   response.once('close', () => front.admission.leave());
   return true;
+}
+
+/**
+ * The body types Yoga parses into GraphQL params (JSON, `application/graphql`, and forms, which
+ * need the CSRF header). A POST of any other type is refused by Yoga without reading its body
+ * (403 without the CSRF header, else 415), so it is not read here either: the connection is
+ * closed after the refusal instead (src/http-server.ts).
+ */
+const PARSED_BODY_TYPES = [
+  'application/json',
+  'application/graphql+json',
+  'application/graphql',
+  'application/x-www-form-urlencoded',
+];
+
+function hasParsedBody(request: IncomingMessage): boolean {
+  const type = request.headers['content-type']?.toLowerCase().split(';')[0]?.trim() ?? '';
+  return PARSED_BODY_TYPES.includes(type);
 }
 
 function isJson(request: IncomingMessage): boolean {

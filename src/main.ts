@@ -4,12 +4,19 @@
  */
 
 import { ConfigError, type GatewayConfig, loadConfig } from './config.ts';
+import { eventSummary } from './event-summary.ts';
 import { createGateway, GRAPHQL_PATH } from './gateway.ts';
 import { createGatewayServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
 import { drain } from './shutdown.ts';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
-import { createFeaturebaseClient, createUpstreamAgent } from './upstream/index.ts';
+import {
+  createFeaturebaseClient,
+  createUpstreamAgent,
+  type ResilienceEvent,
+} from './upstream/index.ts';
+
+type RefusalReason = Extract<ResilienceEvent, { type: 'rejected' }>['reason'];
 
 async function main(): Promise<void> {
   let config: GatewayConfig;
@@ -31,6 +38,11 @@ async function main(): Promise<void> {
   if (!upstreamUrl) throw new Error('unreachable: no upstream');
 
   const agent = createUpstreamAgent({ connections: config.resilience.maxConcurrentRequests });
+  // Under attack these come by the thousand: one warning a second with the counts per reason.
+  const refusedUpstream = eventSummary<RefusalReason>(
+    logger,
+    'upstream calls refused without reaching Featurebase',
+  );
   const client = createFeaturebaseClient({
     baseUrl: upstreamUrl,
     dispatcher: agent,
@@ -40,10 +52,14 @@ async function main(): Promise<void> {
     ...config.resilience,
     onAttempt: (event) => logger.debug({ upstream: event }, 'upstream attempt'),
     // State changes matter to operators; each refused call only at debug (there can be many).
-    onResilienceEvent: (event) =>
-      event.type === 'breaker'
-        ? logger.warn({ upstream: event }, `upstream circuit ${event.state}`)
-        : logger.debug({ upstream: event }, 'upstream protection'),
+    onResilienceEvent: (event) => {
+      if (event.type === 'breaker') {
+        logger.warn({ upstream: event }, `upstream circuit ${event.state}`);
+        return;
+      }
+      if (event.type === 'rejected') refusedUpstream(event.reason);
+      logger.debug({ upstream: event }, 'upstream protection');
+    },
   });
   const gateway = createGateway({
     client,

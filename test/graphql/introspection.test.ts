@@ -5,11 +5,14 @@
 
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startTestGateway } from '../support/gateway.ts';
+import { API_KEY, startTestGateway } from '../support/gateway.ts';
+import { postGraphQL, startProductionServer } from '../support/production-server.ts';
 
 const open = await startTestGateway();
 const closed = await startTestGateway({ introspection: false });
+const closedServer = await startProductionServer(closed.gateway);
 afterAll(async () => {
+  await closedServer.close();
   await open.close();
   await closed.close();
 });
@@ -43,6 +46,29 @@ describe('introspection off', () => {
       const response = await closed.graphql(query);
       expect(response.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(response.text).not.toContain('refreshWebhookSecret');
+    }
+  });
+
+  it.each([
+    ['a comma before the arguments', '{ __type , (name: "Mutation") { fields { name } } }'],
+    ['a comment between name and arguments', '{ __type #x\n (name: "Mutation") { name } }'],
+    ['a fragment', '{ ...F } fragment F on Query { __schema { types { name } } }'],
+    ['an alias', '{ t: __type(name: "Webhook") { fields { name } } }'],
+    ['a text without a string literal (kept in memory)', '{ __schema { queryType { name } } }'],
+  ])('refuses %s on every path of the production server, each time', async (_, query) => {
+    // Twice: the first time the fast path runs it through Yoga's pipeline, the second time a
+    // text it accepted would run directly (prepared). Neither may answer it.
+    for (const round of [1, 2]) {
+      const answer = await postGraphQL(
+        closedServer.url,
+        { query },
+        { authorization: `Bearer ${API_KEY}` },
+      );
+      expect(answer.json.errors?.[0]?.extensions?.['code'], `round ${round}`).toBe(
+        'GRAPHQL_VALIDATION_FAILED',
+      );
+      expect(answer.json.data, `round ${round}`).toBeUndefined();
+      expect(answer.text).not.toMatch(/refreshWebhookSecret|"name":/);
     }
   });
 

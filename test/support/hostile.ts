@@ -14,7 +14,7 @@ import type { Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { expect } from 'vitest';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
-import { createGatewayServer } from '../../src/http-server.ts';
+import { createGatewayServer, type GatewayServerOptions } from '../../src/http-server.ts';
 import { type RequestFilter, SAMPLE_WEBHOOKS } from '../../src/simulator/index.ts';
 import { createFeaturebaseClient, createUpstreamAgent } from '../../src/upstream/index.ts';
 import type { WireWebhook } from '../../src/upstream/wire.ts';
@@ -260,14 +260,13 @@ export function codesOf(exchange: Exchange): (string | undefined)[] {
   return (exchange.json?.errors ?? []).map((error) => error.extensions?.code);
 }
 
-/** The production Node server around `gateway`, on 127.0.0.1 port 0. */
+/** The production Node server around `gateway` (with `options`, if given), on 127.0.0.1 port 0. */
 export async function listen(
   gateway: Gateway,
-  configure: (server: Server) => void = () => {},
+  options: GatewayServerOptions = {},
 ): Promise<{ server: Server; port: number; url: string; send: Send; close(): Promise<void> }> {
-  // As main.ts builds it: the fast path in front of Yoga.
-  const server = createGatewayServer(gateway);
-  configure(server);
+  // As main.ts builds it: the GraphQL front and its fast path before Yoga.
+  const server = createGatewayServer(gateway, options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
