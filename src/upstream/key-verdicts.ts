@@ -40,8 +40,18 @@ export interface Rejection {
 export interface KeyAdmission {
   /** Whether Featurebase accepted this key lately. */
   accepted: boolean;
+  /**
+   * The probe this call waited for was refused: the call must be refused the same way, without
+   * a call of its own (even when refusals are not remembered beyond their own calls).
+   */
+  rejection?: Rejection;
   /** Call with the call's outcome (the status, when an answer came); once. */
   settle(status: number | undefined): void;
+}
+
+interface Probe {
+  ended: Promise<void>;
+  rejection?: Rejection;
 }
 
 const ACCEPTED_STATUSES: ReadonlySet<number> = new Set([400, 404, 409, 410, 422]);
@@ -55,8 +65,8 @@ export class KeyVerdicts {
   readonly #options: KeyVerdictsOptions;
   readonly #accepted = new Map<string, number>();
   readonly #rejected = new Map<string, { until: number; rejection: Rejection }>();
-  /** Keys with a probe in flight, and what settles when it ends. */
-  readonly #probes = new Map<string, Promise<void>>();
+  /** Keys with a probe in flight: what settles when it ends, and its refusal if it got one. */
+  readonly #probes = new Map<string, Probe>();
 
   constructor(options: KeyVerdictsOptions) {
     this.#options = options;
@@ -92,7 +102,10 @@ export class KeyVerdicts {
     const probe = this.#probes.get(keyId);
     // Synchronous unless there is a probe to wait for: the call goes on in the same tick.
     if (probe && !this.isAccepted(keyId)) {
-      return waitFor(probe, maxWaitMs, signal).then(() => this.#decide(keyId));
+      return waitFor(probe.ended, maxWaitMs, signal).then(() => {
+        if (!probe.rejection) return this.#decide(keyId);
+        return { accepted: false, rejection: probe.rejection, settle: () => {} };
+      });
     }
     return this.#decide(keyId);
   }
@@ -104,7 +117,8 @@ export class KeyVerdicts {
     if (this.#probes.has(keyId)) return { accepted: false, settle: learn };
     // This call is the key's probe: calls that come while it runs wait for its verdict.
     let end = (): void => {};
-    this.#probes.set(keyId, new Promise<void>((resolve) => (end = resolve)));
+    const probe: Probe = { ended: new Promise<void>((resolve) => (end = resolve)) };
+    this.#probes.set(keyId, probe);
     let settled = false;
     return {
       accepted: false,
@@ -118,8 +132,13 @@ export class KeyVerdicts {
     };
   }
 
-  /** Remembers a rejection given by Featurebase for this key. */
+  /**
+   * Remembers a rejection given by Featurebase for this key, and hands it to the calls waiting
+   * for this key's probe. Call it before the refused call settles.
+   */
   reject(keyId: string, rejection: Rejection): void {
+    const probe = this.#probes.get(keyId);
+    if (probe) probe.rejection = rejection;
     if (this.#options.rejectedTtlMs <= 0) return;
     this.#accepted.delete(keyId);
     makeRoom(this.#rejected, this.#options.maxKeys, (entry) => entry.until, this.#options.now());

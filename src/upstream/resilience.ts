@@ -51,7 +51,12 @@ import {
   UpstreamTimeoutError,
 } from './errors.ts';
 import { FairBulkhead, SlotRefusedError } from './fair-bulkhead.ts';
-import { isRejectionStatus, type KeyAdmission, KeyVerdicts } from './key-verdicts.ts';
+import {
+  isRejectionStatus,
+  type KeyAdmission,
+  KeyVerdicts,
+  type Rejection,
+} from './key-verdicts.ts';
 import { type RateLimitAnswer, RateLimitGate } from './rate-limit-gate.ts';
 import type { HttpMethod } from './retry.ts';
 import { RetryBudget } from './retry-budget.ts';
@@ -264,6 +269,7 @@ export class Resilience {
     if (verdict instanceof Promise) {
       admission = await verdict;
       caller.signal?.throwIfAborted();
+      if (admission.rejection) throw this.#refusal(admission.rejection, scope);
       // The probe this call waited for may have ended in a refusal, or opened the breaker.
       this.#refuseIfRejected(keyId, scope);
       this.#refuseWhileOpen(scope);
@@ -313,10 +319,13 @@ export class Resilience {
 
   #refuseIfRejected(keyId: string, scope: CallScope): void {
     const rejection = this.#verdicts.rejection(keyId);
-    if (!rejection) return;
+    if (rejection) throw this.#refusal(rejection, scope);
+  }
+
+  /** The same error Featurebase gave the key (status, type, code), made anew for this call. */
+  #refusal(rejection: Rejection, scope: CallScope): Error {
     this.#emit({ type: 'rejected', reason: 'key-rejected', ...scope });
-    // The same error Featurebase gave (status, type, code), made anew for this call.
-    throw errorFromResponse(rejection.status, { error: rejection.details });
+    return errorFromResponse(rejection.status, { error: rejection.details });
   }
 
   /** Learns from every answer what it says about the key's quota. */
