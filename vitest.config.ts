@@ -11,6 +11,8 @@ const require = createRequire(import.meta.url);
 export const TIMING_TESTS = [
   'test/faults/load.test.ts',
   'test/faults/process.test.ts',
+  'test/hostile/fairness.test.ts',
+  'test/hostile/survival.test.ts',
   'test/e2e/**/*.test.ts',
 ];
 
