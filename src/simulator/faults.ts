@@ -1,7 +1,8 @@
 /**
  * The fault switch: make the next matching requests misbehave the way a real upstream can
  * (an error status, a slow answer, a dropped connection). Faults apply before authentication,
- * since they stand for the network and the load balancer as much as for Featurebase.
+ * since they stand for the network and the load balancer as much as for Featurebase; a fault may
+ * still be limited to one API key (`match.apiKey`), to misbehave for one caller only.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,6 +15,12 @@ export interface FaultSpec {
     method?: string;
     /** A string matches the path exactly; a RegExp is tested against it. */
     pathPattern?: string | RegExp;
+    /**
+     * Only requests whose `Authorization` is `Bearer <apiKey>` with exactly this key (the scheme
+     * in any case, as the simulator reads it); another key, or none, does not match. Whether the
+     * key is one the simulator knows does not matter: faults come before authentication.
+     */
+    apiKey?: string;
   };
   /** Wait this long first. Alone, the request then proceeds normally (a slow upstream). */
   delayMs?: number;
@@ -45,6 +52,31 @@ interface ActiveFault extends FaultHandle {
   remaining: number;
 }
 
+/** As the simulator reads the header (simulator.ts): one bearer token, nothing else. */
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+/** Stands for "the request's key is not known yet" while choosing a fault. */
+const KEY_NOT_READ = Symbol('key not read');
+/**
+ * What `take` returns when the choice depends on the API key: the simulator asks for a fault
+ * with the method and path only, before it reads any header, so a fault limited to a key is
+ * chosen in `applyFault`, where the request is at hand. The choice is made there exactly as
+ * `take` would have made it (first armed fault that matches, used up only when it applies), and a
+ * request that no fault matches then proceeds as if none had been armed.
+ */
+const CHOOSE_BY_KEY = Symbol('choose by key');
+
+interface ChoiceByKey extends FaultSpec {
+  readonly [CHOOSE_BY_KEY]: (authorization: string | undefined) => FaultSpec | undefined;
+}
+
+function isChoiceByKey(fault: FaultSpec): fault is ChoiceByKey {
+  return CHOOSE_BY_KEY in fault;
+}
+
+function bearerKey(authorization: string | undefined): string | undefined {
+  return authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+}
+
 export class FaultSwitch {
   private faults: ActiveFault[] = [];
 
@@ -63,13 +95,34 @@ export class FaultSwitch {
     return fault;
   }
 
-  /** The first armed fault that matches, used up by one; `undefined` on the (cheap) usual path. */
+  /**
+   * The first armed fault that matches, used up by one; `undefined` on the (cheap) usual path.
+   * When a fault limited to an API key would be next, the choice is left to `applyFault`, which
+   * reads the key from the request (see `CHOOSE_BY_KEY`).
+   */
   take(method: string, path: string): FaultSpec | undefined {
     if (this.faults.length === 0) return undefined;
+    return this.choose(method, path, KEY_NOT_READ);
+  }
+
+  private choose(
+    method: string,
+    path: string,
+    key: string | undefined | typeof KEY_NOT_READ,
+  ): FaultSpec | undefined {
     for (const fault of this.faults) {
       const { match } = fault.spec;
       if (match?.method !== undefined && match.method.toUpperCase() !== method) continue;
       if (match?.pathPattern !== undefined && !matchesPath(path, match.pathPattern)) continue;
+      if (match?.apiKey !== undefined) {
+        if (key === KEY_NOT_READ) {
+          const choice: ChoiceByKey = {
+            [CHOOSE_BY_KEY]: (authorization) => this.choose(method, path, bearerKey(authorization)),
+          };
+          return choice;
+        }
+        if (key !== match.apiKey) continue;
+      }
       fault.hits++;
       fault.remaining--;
       if (fault.remaining <= 0) fault.cancel();
@@ -94,6 +147,12 @@ export function applyFault(
   entry: RecordedRequest,
   proceed: () => void,
 ): void {
+  if (isChoiceByKey(fault)) {
+    const chosen = fault[CHOOSE_BY_KEY](req.headers.authorization);
+    if (chosen === undefined) proceed();
+    else applyFault(chosen, req, res, entry, proceed);
+    return;
+  }
   const run = (): void => {
     if (res.destroyed) return;
     if (fault.status === undefined) {

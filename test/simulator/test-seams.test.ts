@@ -6,7 +6,7 @@ import {
   startSimulator,
 } from '../../src/simulator/index.ts';
 import type { WireWebhook, WireWebhookList } from '../../src/upstream/wire.ts';
-import { KEY, startHarness, validCreateBody } from './harness.ts';
+import { KEY, OTHER_KEY, startHarness, validCreateBody } from './harness.ts';
 
 const SEEDED_ID = '65a0f1c2e4b0a1b2c3d4e501';
 
@@ -194,6 +194,73 @@ describe('the fault switch', () => {
     h.simulator.clearFaults();
     expect((await h.call('GET', '/v2/webhooks')).status).toBe(200);
     expect(() => h.simulator.injectFault({ times: 0, status: 500 })).toThrow(RangeError);
+  });
+
+  it('matches on the exact API key of the Authorization header, and only then is used up', async () => {
+    const h = await startHarness({ seed: true });
+    const redirect = h.simulator.injectFault({
+      times: 2,
+      match: { apiKey: OTHER_KEY },
+      status: 307,
+      headers: { location: 'https://elsewhere.example/v2/webhooks' },
+    });
+    // Another key, no key, a longer key, a key in another scheme: not matched, not used up.
+    expect((await h.call('GET', '/v2/webhooks')).status).toBe(200);
+    expect((await h.call('GET', '/v2/webhooks', { key: null })).status).toBe(401);
+    expect((await h.call('GET', '/v2/webhooks', { key: `${OTHER_KEY}x` })).status).toBe(401);
+    const basic = await h.call('GET', '/v2/webhooks', {
+      key: null,
+      headers: { authorization: `Basic ${OTHER_KEY}` },
+    });
+    expect(basic.status).toBe(401);
+    expect(redirect.hits).toBe(0);
+    // The key itself, the scheme in any case as the simulator reads it.
+    const first = await fetch(`${h.url}/v2/webhooks`, {
+      headers: { authorization: `Bearer ${OTHER_KEY}` },
+      redirect: 'manual',
+    });
+    expect(first.status).toBe(307);
+    expect(first.headers.get('location')).toBe('https://elsewhere.example/v2/webhooks');
+    const second = await fetch(`${h.url}/v2/webhooks`, {
+      headers: { authorization: `bearer ${OTHER_KEY}` },
+      redirect: 'manual',
+    });
+    expect(second.status).toBe(307);
+    expect(redirect.hits).toBe(2);
+    expect(redirect.remaining).toBe(0);
+    expect((await h.call('GET', '/v2/webhooks', { key: OTHER_KEY })).status).toBe(200);
+  });
+
+  it('takes a fault limited to a key in its turn among the others', async () => {
+    const h = await startHarness({ seed: true });
+    const broken = h.simulator.injectFault({
+      times: Number.POSITIVE_INFINITY,
+      match: { method: 'GET', apiKey: OTHER_KEY },
+      status: 200,
+      body: '{"id":',
+      headers: { 'content-type': 'application/json' },
+    });
+    const slow = h.simulator.injectFault({ times: Number.POSITIVE_INFINITY, delayMs: 60 });
+    // The other key's GETs get the broken body; everything else falls through to the delay.
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${h.url}/v2/webhooks`, {
+        headers: { authorization: `Bearer ${OTHER_KEY}` },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('{"id":');
+    }
+    const started = performance.now();
+    const mine = await h.call('GET', '/v2/webhooks');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(50);
+    expect(mine.status).toBe(200);
+    const created = await h.call('POST', '/v2/webhooks', {
+      key: OTHER_KEY,
+      body: validCreateBody(),
+    });
+    expect(created.status).toBe(201);
+    expect(broken.hits).toBe(2);
+    expect(slow.hits).toBe(2);
+    expect(h.simulator.requests.map((r) => r.status)).toEqual([200, 200, 200, 201]);
   });
 
   it('sends a string body as is, e.g. an HTML error page', async () => {
