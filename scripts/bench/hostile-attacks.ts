@@ -1,0 +1,130 @@
+/**
+ * `npm run bench -- --hostile`: the attacks, as the red team described them (issue "Survive
+ * hostile load", item 6), and their sizes. Every size is a constant here, at full size;
+ * `--hostile-scale <f>` multiplies the connection and request counts (at least 1 each), and the
+ * combined phase `all` runs every attack at once at `ALL_SCALE` of that.
+ *
+ * The attacks run in a child process of their own (scripts/bench/attacker.ts), never in the
+ * bench process that times the tenant. This file only describes them: importing it starts
+ * nothing.
+ */
+
+/** R01 parse-cache flood: distinct query texts of ~1,000 tokens, no Authorization. */
+export const R01 = {
+  /** Query texts sent, one after another on each connection, as fast as they are answered. */
+  requests: 2_000,
+  connections: 4,
+  /**
+   * `{ __typename … }` with this many fields: 998 tokens with the braces, under the gateway's
+   * 1,000-token limit (GRAPHQL_MAX_TOKENS). Each text then gets its own amount of trailing
+   * whitespace (request i: i + 1 spaces), so no two are the same text and none has a string.
+   */
+  fields: 996,
+};
+
+/** R02 large variables: bodies just under the 1,000,000-byte limit, padding in `variables`. */
+export const R02 = {
+  /** Requests in flight at all times (each connection sends the next as soon as it is answered). */
+  connections: 24,
+  /** Bytes of each body (MAX_REQUEST_BODY_BYTES is 1,000,000): `{"pad":[[],[],…]}` + spaces. */
+  bodyBytes: 999_900,
+  query: 'query($pad: [[Int]]) { webhooks(first: 1) { nodes { id } } }',
+};
+
+/** R03 starvation by invalid keys: 10 aliased list fields per request, made-up keys. */
+export const R03 = {
+  connections: 30,
+  /** Aliased `webhooks(first: 1) { nodes { id } }` fields per request (GRAPHQL_MAX_ALIASES: 15). */
+  aliases: 10,
+};
+
+/** R04 refused requests whose chunked body keeps coming, over raw TCP. */
+export const R04 = {
+  /** Connections streaming at once, re-opened as soon as the gateway closes one. */
+  connections: 8,
+  /** Bytes of data per chunk written (each framed as one HTTP chunk). */
+  chunkBytes: 64 * 1024,
+};
+
+/** R06 connection flood and slowloris, held open and re-opened when closed. */
+export const R06 = {
+  /** Connections that send nothing at all. */
+  idle: 1_000,
+  /** Connections that send one byte of a never-ending request head per second. */
+  drip: 200,
+  dripEveryMs: 1_000,
+};
+
+/** R07 one key provoking upstream failures, as fast as it is answered. */
+export const R07 = {
+  connections: 8,
+  query: '{ webhooks(first: 10) { nodes { id } } }',
+};
+
+/** The combined phase `all`: every attack at once, each at this fraction of its size. */
+export const ALL_SCALE = 0.5;
+/** The R03 variant the combined phase runs. */
+export const ALL_R03 = 'R03a';
+
+export const ATTACK_NAMES = ['R01', 'R02', 'R03a', 'R03b', 'R04', 'R06', 'R07'] as const;
+export type AttackName = (typeof ATTACK_NAMES)[number];
+/** What `--hostile-attacks` accepts: the attacks, and `all` for every one at once. */
+export const PHASE_NAMES = [...ATTACK_NAMES, 'all'] as const;
+export type PhaseName = (typeof PHASE_NAMES)[number];
+
+export const ATTACK_TITLES: Record<PhaseName, string> = {
+  R01: `parse-cache flood: ${R01.requests} distinct ~1,000-token texts, no key, ${R01.connections} conns`,
+  R02: `large variables: ${R02.connections} × ${(R02.bodyBytes / 1e6).toFixed(2)} MB bodies in flight`,
+  R03a: `invalid keys: ${R03.connections} conns × ${R03.aliases} aliased lists, new key per request`,
+  R03b: `invalid keys: ${R03.connections} conns × ${R03.aliases} aliased lists, one key per conn`,
+  R04: `refused requests, chunked body streaming on: ${R04.connections} raw TCP conns`,
+  R06: `connection flood: ${R06.idle} idle + ${R06.drip} slowloris conns`,
+  R07: `one key's calls answered 307 / cut 200 by Featurebase: ${R07.connections} conns`,
+  all: `every attack at once, each at ${ALL_SCALE} of its size (R03 as ${ALL_R03})`,
+};
+
+/** What the attacker child is told (its only argument, as JSON). */
+export interface AttackerConfig {
+  gatewayUrl: string;
+  attacks: AttackName[];
+  /** Multiplies every connection and request count (at least 1 each). */
+  scale: number;
+  seconds: number;
+  /** The upstream's keys whose calls it answers unusably (R07). */
+  faultyKeys: string[];
+}
+
+/** One attack's account of what it did, printed by the attacker child at the end. */
+export interface AttackReport {
+  attack: AttackName;
+  /** Requests whose answer (or failure) arrived, by HTTP status, or by error code. */
+  requests: number;
+  byStatus: Record<string, number>;
+  /** Requests or connections that failed without an answer, by error code (ECONNRESET…). */
+  errors: Record<string, number>;
+  /** GraphQL `extensions.code` of the errors in the answers, counted. */
+  graphqlCodes: Record<string, number>;
+  /** Bytes the attacker handed to its sockets (request heads and bodies). */
+  bytesSent: number;
+  connections: {
+    opened: number;
+    /** Closed by the gateway (or by its death) before the attacker stopped. */
+    closedByGateway: number;
+    /** Still open when the attack stopped. */
+    openAtEnd: number;
+    /** Most connections open at one time. */
+    peakOpen: number;
+    /** How long each connection stayed open (closed ones, and the ones open at the end). */
+    lifetimeMs: { median: number; max: number } | undefined;
+  };
+  /** Attack-specific facts worth reading (e.g. the status lines the gateway answered). */
+  notes: string[];
+}
+
+export const ATTACKER_READY = /BENCH_ATTACKER_READY/;
+export const ATTACKER_RESULT = /BENCH_ATTACKER_RESULT (\[.*\])\n/;
+
+/** A size after `scale`, never below 1. */
+export function scaled(size: number, scale: number): number {
+  return Math.max(1, Math.round(size * scale));
+}
