@@ -5,7 +5,9 @@
  * share the machine's cores with it, the gateway and the upstream: see USAGE).
  *
  * Argument: `AttackerConfig` as JSON. Prints `BENCH_ATTACKER_READY` when it starts attacking and
- * `BENCH_ATTACKER_RESULT [AttackReport, …]` at the end. Sizes: scripts/bench/hostile-attacks.ts.
+ * `BENCH_ATTACKER_RESULT [AttackReport, …]` when it stops: on SIGINT (the bench's "phase over"),
+ * after `seconds` at the latest, or when every attack has finished (R01 sends a fixed number).
+ * Sizes: scripts/bench/hostile-attacks.ts.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -407,7 +409,10 @@ async function main(): Promise<void> {
   const done = Promise.allSettled(
     tallies.map((tally) => run(tally.report.attack, tally, config.scale)),
   );
-  await Promise.race([done, sleep(config.seconds * 1000)]);
+  // The bench says when the phase is over (SIGINT, once the tenant's last request is answered);
+  // `seconds` is only the longest it may last.
+  const told = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await Promise.race([done, sleep(config.seconds * 1000), told]);
   stop.abort();
   for (const socket of sockets) socket.destroy();
   // Every loop ends at once once stopped; never wait long for one that does not.

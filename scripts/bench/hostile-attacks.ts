@@ -89,6 +89,7 @@ export interface AttackerConfig {
   attacks: AttackName[];
   /** Multiplies every connection and request count (at least 1 each). */
   scale: number;
+  /** The longest the attack may last; the bench ends it earlier with SIGINT. */
   seconds: number;
   /** The upstream's keys whose calls it answers unusably (R07). */
   faultyKeys: string[];

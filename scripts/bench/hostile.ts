@@ -509,7 +509,12 @@ async function measurePhase(
     attacker = new Child({
       name: `attacker (${phase})`,
       entry: 'scripts/bench/attacker.ts',
-      args: [JSON.stringify(attackerConfig(phase, gateway.url, seconds, context.scale))],
+      // Until the tenant's last request is answered (SIGINT below); this is only a bound.
+      args: [
+        JSON.stringify(
+          attackerConfig(phase, gateway.url, seconds + TENANT_TIMEOUT_MS / 1000 + 5, context.scale),
+        ),
+      ],
       cpu: context.attackerCpu,
     });
     onAttacker(attacker);
@@ -544,6 +549,9 @@ async function measurePhase(
   let attackers: AttackReport[] | undefined;
   let attackerProblem: string | undefined;
   if (attacker && attackResult) {
+    // The attack lasts until the tenant's last request is answered or given up: every request
+    // the tenant sent was sent and answered under attack.
+    if (attacker.alive) attacker.process.kill('SIGINT');
     const outcome = await attackResult;
     if (typeof outcome === 'string') attackerProblem = outcome.slice(0, 2000);
     else attackers = outcome;

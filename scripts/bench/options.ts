@@ -77,23 +77,29 @@ export const USAGE = `npm run bench -- [options]
                        (BENCH_NODE_FLAGS, built: those of npm run start:prod)
   --help
 
-Hostile load (BENCHMARKS.md, "Hostile load"; sizes in scripts/bench/hostile-attacks.ts):
-  --hostile            instead of the scenarios: attackers beside one tenant, each attack in
-                       its own phase against a fresh gateway (dist/main.mjs as start:prod),
-                       after a quiet phase with the tenant alone; prints per phase the tenant's
-                       success rate and p50/p99, the gateway's peak RSS and whether it survived
-  --hostile-seconds <s>        seconds per attack phase   (BENCH_HOSTILE_SECONDS, 20)
-  --hostile-quiet-seconds <s>  seconds of the quiet phase (BENCH_HOSTILE_QUIET_SECONDS, 5)
-  --hostile-attacks <list>     phases after the quiet one, in order: ${PHASE_NAMES.join(',')}
-                       (all = every attack at once, scaled down)  (BENCH_HOSTILE_ATTACKS, every one)
-  --hostile-latency <ms>       the upstream answers every call after this (BENCH_HOSTILE_LATENCY, 50)
-  --hostile-scale <f>          multiplies every attack's connections and requests, e.g. 0.5 on a
-                       machine that cannot generate them all      (BENCH_HOSTILE_SCALE, 1)
-  Processes: the gateway, the upstream, one attacker child process per phase (every attack of
-  the phase in one event loop), and this process, which runs the tenant and samples /proc. All
-  share the machine's cores as the OS schedules them (with --pin: the gateway on core 0, the
-  rest on core 1), so the attackers' CPU is CPU the gateway does not get: the table shows each
-  process's share. The exit code is 1 when a phase misses a target.
+Hostile load (BENCHMARKS.md, "Hostile load"; attack sizes: scripts/bench/hostile-attacks.ts):
+  --hostile            attackers beside one well-behaved tenant, instead of the scenarios: a
+                       quiet phase (the tenant alone), then each attack in its own phase
+                       against a fresh gateway (dist/main.mjs as npm run start:prod runs it);
+                       prints per phase the tenant's success rate and p50/p99, the gateway's
+                       peak RSS and whether it survived, against the targets (exit code 1
+                       when a phase misses one); JSON in bench-results/hostile-*.json
+  --hostile-seconds <s>        seconds per attack phase     (BENCH_HOSTILE_SECONDS, 20)
+  --hostile-quiet-seconds <s>  seconds of the quiet phase   (BENCH_HOSTILE_QUIET_SECONDS, 5)
+  --hostile-attacks <list>     the phases after the quiet one, in this order
+                               (BENCH_HOSTILE_ATTACKS, ${PHASE_NAMES.join(',')})
+  --hostile-latency <ms>       the upstream answers every call after this
+                               (BENCH_HOSTILE_LATENCY, 50)
+  --hostile-scale <f>          multiplies every attack's connections and requests, e.g. 0.5
+                               on a machine that cannot generate them all (BENCH_HOSTILE_SCALE, 1)
+  Phases: R01 parse-cache flood; R02 large variables; R03a/R03b invalid keys (a new key per
+  request / one per connection); R04 refused requests streaming a chunked body; R06 idle
+  connections and slowloris; R07 one key whose upstream calls fail; all: every attack at once,
+  each at half its size.
+  Cores: the gateway, the upstream, one attacker process per phase (all of its attacks in one
+  event loop) and this process (the tenant, /proc sampling) share the cores as the OS schedules
+  them (--pin: the gateway on core 0, the others on core 1). What the attackers use is taken
+  from the gateway: the table shows every process's CPU share, and what else ran meanwhile.
 
 Scenarios: (a) refreshWebhookSecret, every field; (b) webhook(id), a few fields;
 (c) webhooks(first: 10) with health; (d) _entities for 10 webhooks.
