@@ -25,12 +25,12 @@ import {
   ALL_R03,
   ALL_SCALE,
   ATTACK_NAMES,
-  ATTACK_TITLES,
   ATTACKER_READY,
   ATTACKER_RESULT,
   type AttackerConfig,
   type AttackName,
   type AttackReport,
+  attackTitle,
   type PhaseName,
   R01,
   R02,
@@ -590,7 +590,7 @@ async function measurePhase(
   const survived = alive && healthAnswer.status === 200;
   const result: PhaseResult = {
     phase,
-    title: phase === 'quiet' ? 'the tenant alone (reference)' : ATTACK_TITLES[phase],
+    title: phase === 'quiet' ? 'the tenant alone (reference)' : attackTitle(phase, context.scale),
     seconds,
     gateway: {
       pid: child.pid,
@@ -888,7 +888,7 @@ export async function hostileBench(
   for (const phase of phases) {
     const seconds = phase === 'quiet' ? options.hostileQuietSeconds : options.hostileSeconds;
     log(
-      `${phase}: ${phase === 'quiet' ? 'the tenant alone' : ATTACK_TITLES[phase]} (${seconds} s)…`,
+      `${phase}: ${phase === 'quiet' ? 'the tenant alone' : attackTitle(phase, options.hostileScale)} (${seconds} s)…`,
     );
     try {
       const result = await runPhase(phase, seconds, context);

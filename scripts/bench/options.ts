@@ -94,8 +94,8 @@ Hostile load (BENCHMARKS.md, "Hostile load"; attack sizes: scripts/bench/hostile
                                on a machine that cannot generate them all (BENCH_HOSTILE_SCALE, 1)
   Phases: R01 parse-cache flood; R02 large variables; R03a/R03b invalid keys (a new key per
   request / one per connection); R04 refused requests streaming a chunked body; R06 idle
-  connections and slowloris; R07 one key whose upstream calls fail; all: every attack at once,
-  each at half its size.
+  connections and slowloris; R07 one key whose upstream calls fail; all: every attack at once
+  (R03 as R03a), each at ALL_SCALE of its size (1: full size).
   Cores: the gateway, the upstream, one attacker process per phase (all of its attacks in one
   event loop) and this process (the tenant, /proc sampling) share the cores as the OS schedules
   them (--pin: the gateway on core 0, the others on core 1). What the attackers use is taken
