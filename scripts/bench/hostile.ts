@@ -536,17 +536,17 @@ async function measurePhase(
     ...(attacker ? { attacker: new ProcessWatch(attacker.pid, phaseStart, false) } : {}),
   };
 
-  let midPhaseHealth: PhaseResult['gateway']['midPhaseHealth'];
+  let midPhaseHealth: Promise<PhaseResult['gateway']['midPhaseHealth']> =
+    Promise.resolve(undefined);
   const midPhase = setTimeout(
     () => {
-      health(gateway.url).then((answer) => {
-        midPhaseHealth = answer;
-      });
+      midPhaseHealth = health(gateway.url);
     },
     (seconds * 1000) / 2,
   );
   const requests = await runTenant(gateway.url, seconds, phaseStart);
   clearTimeout(midPhase);
+  const midPhaseAnswer = await midPhaseHealth;
 
   let attackers: AttackReport[] | undefined;
   let attackerProblem: string | undefined;
@@ -618,7 +618,7 @@ async function measurePhase(
         (tenant.latencyMs?.p99 ?? Number.POSITIVE_INFINITY) < HOSTILE_TARGETS.tenantP99Ms,
     },
   };
-  if (midPhaseHealth) result.gateway.midPhaseHealth = midPhaseHealth;
+  if (midPhaseAnswer) result.gateway.midPhaseHealth = midPhaseAnswer;
   if (died) {
     result.gateway.died = {
       atSeconds: round(Math.max(0, died.at - phaseStart) / 1000, 1),
