@@ -60,6 +60,7 @@ class Tally {
         openAtEnd: 0,
         peakOpen: 0,
         lifetimeMs: undefined,
+        openAtEndAgeMs: undefined,
       },
       notes: [],
     };
@@ -105,28 +106,38 @@ class Tally {
 
   closed(connection: { since: number }): void {
     if (!this.#open.delete(connection)) return;
+    // Cut by the attacker itself at the end: already counted by `stopping`.
+    if (stopped()) return;
     this.#lifetimes.push(performance.now() - connection.since);
-    if (!stopped()) this.report.connections.closedByGateway++;
+    this.report.connections.closedByGateway++;
   }
 
-  /** Once, at the end: connections still open count with their age so far. */
-  finish(): AttackReport {
+  /** At the moment the attack stops, before its connections are cut: those still open. */
+  stopping(): void {
     const now = performance.now();
-    for (const connection of this.#open) this.#lifetimes.push(now - connection.since);
-    this.report.connections.openAtEnd = this.#open.size;
+    const ages = [...this.#open].map((connection) => now - connection.since);
+    this.report.connections.openAtEnd = ages.length;
+    this.report.connections.openAtEndAgeMs = spread(ages);
     this.#open.clear();
-    const sorted = this.#lifetimes.sort((a, b) => a - b);
-    if (sorted.length > 0) {
-      this.report.connections.lifetimeMs = {
-        median: Math.round(sorted[Math.floor((sorted.length - 1) / 2)] ?? 0),
-        max: Math.round(sorted[sorted.length - 1] ?? 0),
-      };
-    }
+  }
+
+  /** Once, at the end. */
+  finish(): AttackReport {
+    this.report.connections.lifetimeMs = spread(this.#lifetimes);
     for (const [line, count] of this.#statusLines) {
       this.report.notes.push(`${count} × first answer on a connection: ${line}`);
     }
     return this.report;
   }
+}
+
+function spread(values: number[]): { median: number; max: number } | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    median: Math.round(sorted[Math.floor((sorted.length - 1) / 2)] ?? 0),
+    max: Math.round(sorted[sorted.length - 1] ?? 0),
+  };
 }
 
 function bump(counts: Record<string, number>, key: string): void {
@@ -413,6 +424,7 @@ async function main(): Promise<void> {
   // `seconds` is only the longest it may last.
   const told = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   await Promise.race([done, sleep(config.seconds * 1000), told]);
+  for (const tally of tallies) tally.stopping();
   stop.abort();
   for (const socket of sockets) socket.destroy();
   // Every loop ends at once once stopped; never wait long for one that does not.

@@ -132,8 +132,10 @@ export interface AttackReport {
     openAtEnd: number;
     /** Most connections open at one time. */
     peakOpen: number;
-    /** How long each connection stayed open (closed ones, and the ones open at the end). */
+    /** How long the connections the gateway closed had stayed open. */
     lifetimeMs: { median: number; max: number } | undefined;
+    /** How long the connections still open at the end had been open. */
+    openAtEndAgeMs: { median: number; max: number } | undefined;
   };
   /** Attack-specific facts worth reading (e.g. the status lines the gateway answered). */
   notes: string[];

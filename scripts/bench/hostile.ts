@@ -689,6 +689,11 @@ export function formatHostileTable(results: readonly PhaseResult[]): string {
   ].join('\n');
 }
 
+function spreadText(spread: { median: number; max: number } | undefined, words: string): string {
+  if (!spread) return '';
+  return ` ${words} ${(spread.median / 1000).toFixed(1)} s median, ${(spread.max / 1000).toFixed(1)} s max`;
+}
+
 function sizeText(bytes: number): string {
   if (bytes >= MB) return `${(bytes / MB).toFixed(1)} MB`;
   return bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${bytes} bytes`;
@@ -744,7 +749,9 @@ export function formatHostileDetails(results: readonly PhaseResult[]): string {
         Object.keys(attack.graphqlCodes).length > 0 ? `codes ${top(attack.graphqlCodes, 4)}` : '',
         Object.keys(attack.errors).length > 0 ? `failures ${top(attack.errors, 4)}` : '',
         `${sizeText(attack.bytesSent)} sent`,
-        `${connections.opened} connections opened (peak ${connections.peakOpen} open, ${connections.closedByGateway} closed by the gateway, ${connections.openAtEnd} open at the end${connections.lifetimeMs ? `, lifetime median ${connections.lifetimeMs.median} ms / max ${connections.lifetimeMs.max} ms` : ''})`,
+        `${connections.opened} connections opened (peak ${connections.peakOpen} open): ` +
+          `${connections.closedByGateway} closed by the gateway${spreadText(connections.lifetimeMs, 'after')}, ` +
+          `${connections.openAtEnd} still open at the end${spreadText(connections.openAtEndAgeMs, 'open for')}`,
       ].filter((part) => part !== '');
       lines.push(`  attacker ${attack.attack}: ${parts.join('; ')}`);
       for (const note of attack.notes.slice(0, 4)) lines.push(`    ${note}`);
