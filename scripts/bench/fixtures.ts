@@ -63,3 +63,12 @@ export function slots(tenants: number): Slot[] {
   }
   return all;
 }
+
+/**
+ * `--hostile`, attack R07: two more keys the upstream knows, whose every call it answers in a way
+ * the gateway cannot use (a redirect to another origin; a 200 with a cut JSON body).
+ */
+export const FAULTY_KEYS = {
+  redirect: 'sk_bench_attacker_redirect',
+  truncated: 'sk_bench_attacker_truncated',
+} as const;

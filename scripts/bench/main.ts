@@ -15,6 +15,8 @@ import { execFileSync } from 'node:child_process';
  * loaded at a time) gets core 0 to itself; the upstream and autocannon share core 1. By hand:
  * `taskset -c 0 node --import tsx src/main.ts` and `taskset -a -pc 1 <pid>`.
  *
+ * `--hostile` is another mode: attackers beside one tenant, in scripts/bench/hostile.ts.
+ *
  * For each scenario: the upstream's own capacity for the REST call behind it, then the
  * baseline, then the gateway; each first checked with one full answer, then warmed up, then
  * measured for the same time with the same connections.
@@ -23,6 +25,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { slots as allSlots } from './fixtures.ts';
+import { hostileBench } from './hostile.ts';
 import { judge, median, medianRun } from './judge.ts';
 import {
   checkOnce,
@@ -81,6 +84,7 @@ async function main(): Promise<number> {
     return 0;
   }
   installCleanupHandlers();
+  if (options.hostile) return hostileBench(options, buildGateway);
 
   const startedAt = new Date().toISOString();
   const warnings: string[] = [];

@@ -4,6 +4,7 @@
  */
 
 import { parseArgs } from 'node:util';
+import { PHASE_NAMES, type PhaseName } from './hostile-attacks.ts';
 import { SCENARIO_NAMES, type ScenarioName } from './scenarios.ts';
 
 export interface BenchOptions {
@@ -38,6 +39,18 @@ export interface BenchOptions {
   gatewayBuild: 'built' | 'tsx';
   /** Node flags for the gateway; `undefined`: those of `npm run start:prod` (built) or none. */
   gatewayNodeFlags: string[] | undefined;
+  /** Hostile mode (scripts/bench/hostile.ts) instead of the scenarios. */
+  hostile: boolean;
+  /** Seconds per attack phase. */
+  hostileSeconds: number;
+  /** Seconds of the quiet phase (the tenant alone) that comes first. */
+  hostileQuietSeconds: number;
+  /** The attack phases, in order, after the quiet one. */
+  hostileAttacks: PhaseName[];
+  /** The upstream's answer delay, in ms. */
+  hostileLatencyMs: number;
+  /** Multiplies every attack's connection and request counts. */
+  hostileScale: number;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -63,6 +76,30 @@ export const USAGE = `npm run bench -- [options]
   --node-flags="<f…>" the gateway's Node flags, e.g. heap sizes; "" for none
                        (BENCH_NODE_FLAGS, built: those of npm run start:prod)
   --help
+
+Hostile load (BENCHMARKS.md, "Hostile load"; attack sizes: scripts/bench/hostile-attacks.ts):
+  --hostile            attackers beside one well-behaved tenant, instead of the scenarios: a
+                       quiet phase (the tenant alone), then each attack in its own phase
+                       against a fresh gateway (dist/main.mjs as npm run start:prod runs it);
+                       prints per phase the tenant's success rate and p50/p99, the gateway's
+                       peak RSS and whether it survived, against the targets (exit code 1
+                       when a phase misses one); JSON in bench-results/hostile-*.json
+  --hostile-seconds <s>        seconds per attack phase     (BENCH_HOSTILE_SECONDS, 20)
+  --hostile-quiet-seconds <s>  seconds of the quiet phase   (BENCH_HOSTILE_QUIET_SECONDS, 5)
+  --hostile-attacks <list>     the phases after the quiet one, in this order
+                               (BENCH_HOSTILE_ATTACKS, ${PHASE_NAMES.join(',')})
+  --hostile-latency <ms>       the upstream answers every call after this
+                               (BENCH_HOSTILE_LATENCY, 50)
+  --hostile-scale <f>          multiplies every attack's connections and requests, e.g. 0.5
+                               on a machine that cannot generate them all (BENCH_HOSTILE_SCALE, 1)
+  Phases: R01 parse-cache flood; R02 large variables; R03a/R03b invalid keys (a new key per
+  request / one per connection); R04 refused requests streaming a chunked body; R06 idle
+  connections and slowloris; R07 one key whose upstream calls fail; all: every attack at once
+  (R03 as R03a), each at ALL_SCALE of its size (1: full size).
+  Cores: the gateway, the upstream, one attacker process per phase (all of its attacks in one
+  event loop) and this process (the tenant, /proc sampling) share the cores as the OS schedules
+  them (--pin: the gateway on core 0, the others on core 1). What the attackers use is taken
+  from the gateway: the table shows every process's CPU share, and what else ran meanwhile.
 
 Scenarios: (a) refreshWebhookSecret, every field; (b) webhook(id), a few fields;
 (c) webhooks(first: 10) with health; (d) _entities for 10 webhooks.
@@ -91,6 +128,12 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
       'skip-upstream': { type: 'boolean' },
       gateway: { type: 'string' },
       'node-flags': { type: 'string' },
+      hostile: { type: 'boolean' },
+      'hostile-seconds': { type: 'string' },
+      'hostile-quiet-seconds': { type: 'string' },
+      'hostile-attacks': { type: 'string' },
+      'hostile-latency': { type: 'string' },
+      'hostile-scale': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -107,6 +150,14 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
     if (!known) throw new UsageError(`Unknown scenario "${name}": use ${SCENARIO_NAMES.join(',')}`);
     return known;
   });
+  const hostile = values.hostile ?? false;
+  const soakSeconds = whole('soak', values.soak, 0, 0);
+  const cpuProf = values['cpu-prof'] ?? false;
+  if (hostile && (soakSeconds > 0 || cpuProf)) {
+    throw new UsageError(
+      '--hostile is a mode of its own: it cannot be combined with --soak or --cpu-prof',
+    );
+  }
   return {
     durationSeconds: whole('duration', values.duration ?? env['BENCH_DURATION'], 10, 1),
     warmupSeconds: whole('warmup', values.warmup ?? env['BENCH_WARMUP'], 3, 0),
@@ -115,9 +166,9 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
     rounds: whole('rounds', values.rounds ?? env['BENCH_ROUNDS'], 1, 1),
     tenants: whole('tenants', values.tenants ?? env['BENCH_TENANTS'], connections, 1),
     pin: values.pin ?? env['BENCH_PIN'] === '1',
-    soakSeconds: whole('soak', values.soak, 0, 0),
+    soakSeconds,
     logLevel: values['log-level'] ?? env['BENCH_LOG_LEVEL'] ?? 'warn',
-    cpuProf: values['cpu-prof'] ?? false,
+    cpuProf,
     startupRuns: whole('startup-runs', values['startup-runs'] ?? env['BENCH_STARTUP_RUNS'], 3, 0),
     startTimeoutMs: whole(
       'start-timeout',
@@ -129,7 +180,58 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
     callProbeRequests: 20,
     gatewayBuild: gatewayBuild(values.gateway ?? env['BENCH_GATEWAY'] ?? 'built'),
     gatewayNodeFlags: nodeFlags(values['node-flags'] ?? env['BENCH_NODE_FLAGS']),
+    hostile,
+    hostileSeconds: whole(
+      'hostile-seconds',
+      values['hostile-seconds'] ?? env['BENCH_HOSTILE_SECONDS'],
+      20,
+      1,
+    ),
+    hostileQuietSeconds: whole(
+      'hostile-quiet-seconds',
+      values['hostile-quiet-seconds'] ?? env['BENCH_HOSTILE_QUIET_SECONDS'],
+      5,
+      1,
+    ),
+    hostileAttacks: phaseList(values['hostile-attacks'] ?? env['BENCH_HOSTILE_ATTACKS']),
+    hostileLatencyMs: whole(
+      'hostile-latency',
+      values['hostile-latency'] ?? env['BENCH_HOSTILE_LATENCY'],
+      50,
+      0,
+    ),
+    hostileScale: positive(
+      'hostile-scale',
+      values['hostile-scale'] ?? env['BENCH_HOSTILE_SCALE'],
+      1,
+    ),
   };
+}
+
+/** `--hostile-attacks`: phase names in any case, in the order given, each once. */
+function phaseList(raw: string | undefined): PhaseName[] {
+  if (raw === undefined || raw.trim() === '') return [...PHASE_NAMES];
+  const phases: PhaseName[] = [];
+  for (const word of raw.split(',')) {
+    const name = word.trim().toLowerCase();
+    if (name === '') continue;
+    const known = PHASE_NAMES.find((candidate) => candidate.toLowerCase() === name);
+    if (!known) {
+      throw new UsageError(`Unknown attack "${word.trim()}": use ${PHASE_NAMES.join(',')}`);
+    }
+    if (!phases.includes(known)) phases.push(known);
+  }
+  if (phases.length === 0) throw new UsageError('--hostile-attacks names no attack');
+  return phases;
+}
+
+function positive(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > 100) {
+    throw new UsageError(`--${name} must be a number above 0 (at most 100), got "${raw}"`);
+  }
+  return value;
 }
 
 function whole(name: string, raw: string | undefined, fallback: number, min: number): number {

@@ -16,6 +16,17 @@ export const RESET_PATH = '/__bench/reset';
 
 export interface UpstreamChildConfig {
   tenants: number;
+  /**
+   * Every call is answered this long after it arrives, as a real API over the network would be
+   * (`--hostile`: 50 ms). Default: 0, answered at once.
+   */
+  latencyMs?: number;
+  /**
+   * More valid keys, each in a workspace of its own, whose every call Featurebase answers in a
+   * way the gateway cannot use (`--hostile`, attack R07): `redirect` is a 307 to another origin,
+   * `truncated` a 200 whose JSON body stops short (`{"id":`). Other keys are never faulted.
+   */
+  faultyKeys?: { key: string; answer: 'redirect' | 'truncated' }[];
 }
 
 export interface BaselineChildConfig {
@@ -30,4 +41,6 @@ export interface UpstreamStats {
   errors: number;
   /** Requests per `METHOD /path/template`. */
   byRoute: Record<string, number>;
+  /** Answers per status code (0: the connection was cut before an answer). */
+  byStatus?: Record<string, number>;
 }

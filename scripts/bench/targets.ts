@@ -100,11 +100,17 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     cpu: options.cpu,
     nodeFlags: options.nodeFlags ?? [],
   });
-  const [, url = ''] = await child.waitFor(GATEWAY_READY, options.timeoutMs);
-  const listeningMs = performance.now() - child.spawnedAt;
-  await firstAnswer(url, child, options.timeoutMs);
-  const firstAnswerMs = performance.now() - child.spawnedAt;
-  return { child, url, listeningMs, firstAnswerMs };
+  try {
+    const [, url = ''] = await child.waitFor(GATEWAY_READY, options.timeoutMs);
+    const listeningMs = performance.now() - child.spawnedAt;
+    await firstAnswer(url, child, options.timeoutMs);
+    const firstAnswerMs = performance.now() - child.spawnedAt;
+    return { child, url, listeningMs, firstAnswerMs };
+  } catch (error) {
+    // A gateway that did not start is not left running beside the next one.
+    await child.stop();
+    throw error;
+  }
 }
 
 /** Sends `webhook(id)` until it is answered correctly (it should be, at the first try). */

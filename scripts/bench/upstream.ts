@@ -6,7 +6,9 @@
  *   GET  /__bench/stats  → { requests, errors, byRoute } since start or the last reset
  *   POST /__bench/reset  → zeroes the counters
  *
- * These two paths are answered by the wrapper and never counted. Prints
+ * These two paths are answered by the wrapper and never counted. With `latencyMs`, every other
+ * call is answered that long after it arrives; `faultyKeys` are keys whose calls are answered
+ * unusably (the simulator's fault switch, matched on the key). Prints
  * `BENCH_UPSTREAM_READY <url>` on stdout once listening.
  *
  * The rate limit is set out of reach: the gateway's rate-limit gate closes a key as soon as
@@ -31,17 +33,35 @@ const RATE_LIMIT_PER_MINUTE = 1_000_000_000;
 const config = JSON.parse(process.argv[2] ?? '{}') as UpstreamChildConfig;
 
 const simulator = createSimulator({
-  apiKeys: Array.from({ length: config.tenants }, (_, index) => ({
-    key: tenantKey(index),
-    // A workspace per tenant: tenants never see each other's webhooks or rotations.
-    workspace: `bench-${index}`,
-  })),
+  apiKeys: [
+    ...Array.from({ length: config.tenants }, (_, index) => ({
+      key: tenantKey(index),
+      // A workspace per tenant: tenants never see each other's webhooks or rotations.
+      workspace: `bench-${index}`,
+    })),
+    ...(config.faultyKeys ?? []).map(({ key }, index) => ({ key, workspace: `faulty-${index}` })),
+  ],
   seed: benchSeed(),
   rateLimitPerMinute: RATE_LIMIT_PER_MINUTE,
   requestLogLimit: 0,
 });
 
-let stats: UpstreamStats = { requests: 0, errors: 0, byRoute: {} };
+// The fault switch takes the first armed fault that matches: the faulty keys' answers first,
+// then the latency every other call gets (`times: Infinity`, until the process ends).
+const latencyMs = config.latencyMs ?? 0;
+for (const { key, answer } of config.faultyKeys ?? []) {
+  simulator.injectFault({
+    times: Number.POSITIVE_INFINITY,
+    match: { apiKey: key },
+    ...(latencyMs > 0 ? { delayMs: latencyMs } : {}),
+    ...(answer === 'redirect'
+      ? { status: 307, headers: { location: 'https://elsewhere.invalid/v2/webhooks' } }
+      : { status: 200, body: '{"id":', headers: { 'content-type': 'application/json' } }),
+  });
+}
+if (latencyMs > 0) simulator.injectFault({ times: Number.POSITIVE_INFINITY, delayMs: latencyMs });
+
+let stats: UpstreamStats = { requests: 0, errors: 0, byRoute: {}, byStatus: {} };
 const ID_SEGMENT = /\/[0-9a-fA-F]{24}(?=\/|$|\?)/;
 
 function count(req: IncomingMessage, res: ServerResponse): void {
@@ -50,8 +70,13 @@ function count(req: IncomingMessage, res: ServerResponse): void {
   const query = url.indexOf('?');
   const template = `${req.method} ${(query === -1 ? url : url.slice(0, query)).replace(ID_SEGMENT, '/:id')}`;
   stats.byRoute[template] = (stats.byRoute[template] ?? 0) + 1;
-  res.once('finish', () => {
-    if (res.statusCode >= 400) stats.errors++;
+  // `close` comes after `finish`, and also when the socket was cut before an answer.
+  res.once('close', () => {
+    const status = res.writableFinished ? res.statusCode : 0;
+    if (status >= 400) stats.errors++;
+    const byStatus = stats.byStatus ?? {};
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    stats.byStatus = byStatus;
   });
 }
 
@@ -61,7 +86,7 @@ const server = createServer((req, res) => {
     return;
   }
   if (req.url === RESET_PATH) {
-    stats = { requests: 0, errors: 0, byRoute: {} };
+    stats = { requests: 0, errors: 0, byRoute: {}, byStatus: {} };
     res.writeHead(204).end();
     return;
   }
