@@ -31,7 +31,7 @@ import {
 } from './fast-path.ts';
 import { type Gateway, GRAPHQL_PATH, internalsOf } from './gateway.ts';
 import type { FrontHandler } from './http-server.ts';
-import { type JsonLimitViolation, scanJsonBody, violationMessage } from './json-limits.ts';
+import { JsonBoundsScan, type JsonLimitViolation, violationMessage } from './json-limits.ts';
 import { BodyMemory, InFlightLimit } from './load-shedding.ts';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './memory-budget.ts';
 import { readRequestBody } from './request-body.ts';
@@ -102,26 +102,28 @@ function isGraphQLPath(url: string | undefined): boolean {
 
 function handlePost(front: Front, request: IncomingMessage, response: ServerResponse): void {
   const { internals, bodies } = front;
-  // Full already: refuse before reading a byte (the connection closes with the answer).
-  if (front.admission.full) {
+  // Full already: a body that is not small is refused before a byte of it is read (the
+  // connection closes with the answer); a small one is read first, so the connection lives on.
+  if (front.admission.full && !isSmall(request, bodies.freeBytesPerBody)) {
     refuseOverloaded(front, request, response, 'requests-in-flight');
     return;
   }
-  readRequestBody(request, internals.limits.maxRequestBodyBytes, bodies)
+  // JSON is checked against its bounds as it streams in: a padded body is refused after its
+  // first kilobytes, the rest never read.
+  const scan = isJson(request) ? new JsonBoundsScan(internals.limits) : undefined;
+  readRequestBody(request, internals.limits.maxRequestBodyBytes, bodies, (chunk) =>
+    scan ? scan.feed(chunk) !== undefined : false,
+  )
     .then((read) => {
       if (!read.ok) {
         if (read.refusal === 'too-large') refuseTooLarge(front, request, response);
-        else refuseOverloaded(front, request, response, 'body-memory');
+        else if (read.refusal === 'no-memory') {
+          refuseOverloaded(front, request, response, 'body-memory');
+        } else if (scan?.violation) refuseJson(front, request, response, scan.violation);
         return;
       }
       if (!admit(front, request, response)) {
         read.release();
-        return;
-      }
-      const violation = isJson(request) ? scanJsonBody(read.body, internals.limits) : undefined;
-      if (violation) {
-        read.release();
-        refuseJson(front, request, response, violation);
         return;
       }
       return front.fastPath(request, response, read.body, read.release);
@@ -156,6 +158,12 @@ const PARSED_BODY_TYPES = [
 function hasParsedBody(request: IncomingMessage): boolean {
   const type = request.headers['content-type']?.toLowerCase().split(';')[0]?.trim() ?? '';
   return PARSED_BODY_TYPES.includes(type);
+}
+
+/** A body whose declared length fits its free share of body memory. */
+function isSmall(request: IncomingMessage, freeBytes: number): boolean {
+  const declared = request.headers['content-length'];
+  return declared !== undefined && /^\d+$/.test(declared) && Number(declared) <= freeBytes;
 }
 
 function isJson(request: IncomingMessage): boolean {

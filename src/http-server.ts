@@ -5,7 +5,8 @@
  *
  * - Header and request timeouts fire when documented: Node checks them only every
  *   `connectionsCheckingInterval` (30 s by default, so a 10 s header timeout fired at ~27 s).
- * - At most `maxConnections` open connections; more are closed as they arrive.
+ * - At most `maxConnections` open connections; when all are taken, a newcomer takes the place of
+ *   the oldest connection that has not sent a request yet, or is closed.
  * - A response sent before its request's body was read (a refusal: 413, 403, 415, 503…) says
  *   `Connection: close`, and the connection is closed once the answer is out: nothing more of
  *   that body is read (Node would otherwise read and drop it for as long as the client sends).
@@ -82,8 +83,42 @@ export function createHttpServer(
       listener(request, response);
     },
   );
-  server.maxConnections = options.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections;
+  capConnections(server, options.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections);
   return server;
+}
+
+/**
+ * At most `max` open connections. When all places are taken and a new connection comes, the
+ * oldest connection that has not sent a whole request yet gives up its place (an idle or a
+ * slowloris connection holds one and does nothing with it); when every open connection has sent
+ * one, the new connection is closed. So a flood of silent connections cannot lock clients out,
+ * and connections in use are never cut for newcomers. (Node's own `maxConnections` only refuses
+ * newcomers: a flood holding every place would keep everyone else out until its timeouts.)
+ * Memory: a Set entry per open connection, at most `max`.
+ */
+function capConnections(server: Server, max: number): void {
+  const open = new Set<Socket>();
+  /** Connected, no whole request yet; the oldest first. */
+  const waiting = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    if (open.size >= max) {
+      const oldest = waiting.values().next();
+      if (oldest.done) {
+        socket.destroy();
+        return;
+      }
+      waiting.delete(oldest.value);
+      open.delete(oldest.value);
+      oldest.value.destroy();
+    }
+    open.add(socket);
+    waiting.add(socket);
+    socket.once('close', () => {
+      open.delete(socket);
+      waiting.delete(socket);
+    });
+  });
+  server.on('request', (request: IncomingMessage) => waiting.delete(request.socket));
 }
 
 /**

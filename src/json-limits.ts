@@ -59,95 +59,133 @@ const CLOSE_ARRAY = 0x5d;
 
 /** Members of the top-level object whose values are bounded like variables. */
 const BOUNDED_MEMBERS: ReadonlySet<string> = new Set(['variables', 'extensions']);
+/** Longer member names are not bounded members: their text need not be kept. */
+const MAX_KEY_BYTES = 64;
 
 /**
- * Checks a JSON body against the limits without parsing it. Malformed JSON is not judged here
- * (the parser that follows refuses it with its own message); only what valid JSON would become.
- * Depth is counted inside the top-level value (the body object itself is not a level), so a
- * member's depth is its own nesting.
+ * Checks a JSON body against the limits without parsing it, as its bytes arrive (`feed` each
+ * chunk in order): a body can be refused after its first few kilobytes, before the rest is even
+ * read. Malformed JSON is not judged here (the parser that follows refuses it with its own
+ * message); only what valid JSON would become. Depth is counted inside the top-level value (the
+ * body object itself is not a level), so a member's depth is its own nesting. Values are counted
+ * by what starts or separates them (brackets, quotes, commas): an estimate within a constant
+ * factor, member names included, and never below what the parsed value holds.
  */
-export function scanJsonBody(body: Uint8Array, limits: JsonLimits): JsonLimitViolation | undefined {
-  let depth = 0;
-  let values = 0;
-  let inString = false;
-  let escaped = false;
-  let stringHasEscape = false;
-  let stringStart = 0;
-  // Inside the top-level object: is the next string a member name, and which member is open.
-  let expectingKey = false;
-  let boundedMemberStart = -1;
-  let lastKey = '';
-  for (let at = 0; at < body.length; at++) {
-    const byte = body[at] as number;
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (byte === BACKSLASH) {
-        escaped = true;
-        stringHasEscape = true;
-      } else if (byte === QUOTE) {
-        inString = false;
-        if (depth === 1 && expectingKey) {
-          lastKey = keyText(body, stringStart, at, stringHasEscape);
-          expectingKey = false;
-        }
+export class JsonBoundsScan {
+  readonly #limits: JsonLimits;
+  #depth = 0;
+  #values = 0;
+  #inString = false;
+  #escaped = false;
+  /** Inside the top-level object: is the next string a member name. */
+  #expectingKey = false;
+  /** The bytes of the member name being read (top level only), when short enough to matter. */
+  #keyBytes: number[] | undefined;
+  #keyHasEscape = false;
+  #lastKey = '';
+  /** Bytes of the bounded member's value read so far, or -1 when none is open. */
+  #memberBytes = -1;
+  #violation: JsonLimitViolation | undefined;
+
+  constructor(limits: JsonLimits) {
+    this.#limits = limits;
+  }
+
+  /** The first bound crossed so far, once `feed` has seen it. */
+  get violation(): JsonLimitViolation | undefined {
+    return this.#violation;
+  }
+
+  feed(chunk: Uint8Array): JsonLimitViolation | undefined {
+    if (this.#violation) return this.#violation;
+    const limits = this.#limits;
+    for (let at = 0; at < chunk.length; at++) {
+      const byte = chunk[at] as number;
+      if (this.#memberBytes >= 0 && ++this.#memberBytes > limits.maxVariablesBytes) {
+        return this.#fail('bytes');
       }
-      continue;
+      if (this.#inString) {
+        this.#inStringByte(byte);
+        continue;
+      }
+      switch (byte) {
+        case QUOTE:
+          this.#inString = true;
+          if (this.#depth === 1 && this.#expectingKey) {
+            this.#keyBytes = [];
+            this.#keyHasEscape = false;
+          } else this.#values++;
+          break;
+        case OPEN_OBJECT:
+        case OPEN_ARRAY:
+          this.#values++;
+          this.#depth++;
+          // Depth 1 is the body object itself; its members' values count from there.
+          if (this.#depth - 2 >= limits.maxVariablesDepth) return this.#fail('depth');
+          if (this.#depth === 1) this.#expectingKey = byte === OPEN_OBJECT;
+          break;
+        case CLOSE_OBJECT:
+        case CLOSE_ARRAY:
+          this.#depth--;
+          // A bounded member whose value was an object or an array ends with it.
+          if (this.#depth === 1) this.#memberBytes = -1;
+          break;
+        case COLON:
+          if (this.#depth === 1 && BOUNDED_MEMBERS.has(this.#lastKey)) this.#memberBytes = 0;
+          break;
+        case COMMA:
+          if (this.#depth === 1) {
+            this.#memberBytes = -1;
+            this.#expectingKey = true;
+            this.#lastKey = '';
+          } else this.#values++;
+          break;
+        default:
+          // Numbers and literals: counted by the comma that ends them, and the first element of
+          // each container by its opening bracket.
+          break;
+      }
+      if (this.#values > limits.maxVariablesValues) return this.#fail('values');
     }
-    switch (byte) {
-      case QUOTE:
-        inString = true;
-        stringHasEscape = false;
-        stringStart = at + 1;
-        if (!(depth === 1 && expectingKey)) values++;
-        break;
-      case OPEN_OBJECT:
-      case OPEN_ARRAY:
-        values++;
-        depth++;
-        // depth 1 is the body object itself; its members' values count from there.
-        if (depth - 2 >= limits.maxVariablesDepth) return 'depth';
-        if (depth === 1) expectingKey = byte === OPEN_OBJECT;
-        break;
-      case CLOSE_OBJECT:
-      case CLOSE_ARRAY:
-        depth--;
-        if (depth === 1 && boundedMemberStart >= 0) {
-          // A bounded member whose value was an object or array ends with it.
-          if (at + 1 - boundedMemberStart > limits.maxVariablesBytes) return 'bytes';
-          boundedMemberStart = -1;
-        }
-        break;
-      case COLON:
-        if (depth === 1 && BOUNDED_MEMBERS.has(lastKey)) boundedMemberStart = at + 1;
-        break;
-      case COMMA:
-        if (depth === 1) {
-          if (boundedMemberStart >= 0 && at - boundedMemberStart > limits.maxVariablesBytes) {
-            return 'bytes';
-          }
-          boundedMemberStart = -1;
-          expectingKey = true;
-          lastKey = '';
-        } else values++;
-        break;
-      default:
-        // Numbers and literals: counted by the comma or bracket that ends them (above, and
-        // the opening bracket counts the first element of each container).
-        break;
+    return undefined;
+  }
+
+  #inStringByte(byte: number): void {
+    if (this.#escaped) this.#escaped = false;
+    else if (byte === BACKSLASH) {
+      this.#escaped = true;
+      this.#keyHasEscape = true;
+    } else if (byte === QUOTE) {
+      this.#inString = false;
+      if (this.#keyBytes) {
+        this.#lastKey = keyText(this.#keyBytes, this.#keyHasEscape);
+        this.#keyBytes = undefined;
+        this.#expectingKey = false;
+      }
+      return;
     }
-    if (values > limits.maxVariablesValues) return 'values';
-    if (boundedMemberStart >= 0 && at + 1 - boundedMemberStart > limits.maxVariablesBytes) {
-      return 'bytes';
+    if (this.#keyBytes) {
+      if (this.#keyBytes.length < MAX_KEY_BYTES) this.#keyBytes.push(byte);
+      else this.#keyBytes.length = MAX_KEY_BYTES + 1;
     }
   }
-  return undefined;
+
+  #fail(violation: JsonLimitViolation): JsonLimitViolation {
+    this.#violation = violation;
+    return violation;
+  }
+}
+
+/** A whole body at once. */
+export function scanJsonBody(body: Uint8Array, limits: JsonLimits): JsonLimitViolation | undefined {
+  return new JsonBoundsScan(limits).feed(body);
 }
 
 /** A member name as JSON.parse would read it (escapes such as `\u0076ariables` included). */
-function keyText(body: Uint8Array, start: number, end: number, hasEscape: boolean): string {
+function keyText(bytes: number[], hasEscape: boolean): string {
   // Longer than any bounded member's name: its exact text does not matter.
-  if (end - start > 64) return '';
-  const raw = Buffer.from(body.buffer, body.byteOffset + start, end - start).toString('utf8');
+  if (bytes.length > MAX_KEY_BYTES) return '';
+  const raw = Buffer.from(bytes).toString('utf8');
   if (!hasEscape) return raw;
   try {
     const decoded: unknown = JSON.parse(`"${raw}"`);

@@ -9,9 +9,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { BodyMemory } from './load-shedding.ts';
 
+/**
+ * `too-large`: over the body limit; `no-memory`: the body-memory budget is spent; `refused`:
+ * `inspect` refused a chunk.
+ */
+export type BodyRefusal = 'too-large' | 'no-memory' | 'refused';
+
 export type BodyRead =
   | { ok: true; body: Buffer; release: () => void }
-  | { ok: false; refusal: 'too-large' | 'no-memory' };
+  | { ok: false; refusal: BodyRefusal };
+
+/** Looks at each chunk as it arrives; `true` refuses the body there (nothing more is read). */
+export type ChunkInspector = (chunk: Buffer) => boolean;
 
 const CONTENT_LENGTH = /^\d+$/;
 
@@ -19,6 +28,7 @@ export function readRequestBody(
   request: IncomingMessage,
   maxBytes: number,
   memory: BodyMemory,
+  inspect?: ChunkInspector,
 ): Promise<BodyRead> {
   const declared = request.headers['content-length'];
   // Node's parser refuses a malformed or repeated Content-Length before we get here.
@@ -42,7 +52,7 @@ export function readRequestBody(
       // Whatever was read is dropped now, not when the request object is collected.
       chunks = [];
     };
-    const refuse = (refusal: 'too-large' | 'no-memory'): void => {
+    const refuse = (refusal: BodyRefusal): void => {
       stop();
       release();
       request.pause();
@@ -59,6 +69,10 @@ export function readRequestBody(
         return;
       }
       size = total;
+      if (inspect?.(chunk)) {
+        refuse('refused');
+        return;
+      }
       chunks.push(chunk);
     };
     const onEnd = (): void => {

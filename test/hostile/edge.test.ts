@@ -137,39 +137,62 @@ describe('R04 refused requests whose chunked body keeps coming', () => {
 });
 
 describe('R06 an open-connection cap', () => {
-  it('R06 past maxConnections, new connections are closed at once; a freed place is usable again', async () => {
+  const capped = async () => {
     const server = await listen(hostile.harness.gateway, { limits: { maxConnections: 4 } });
     const accepted = trackSockets(server);
-    const open = () => accepted.filter((socket) => !socket.destroyed).length;
     const { connect } = await import('node:net');
-    const idle: Socket[] = [];
+    const opened: Socket[] = [];
+    const open = async () => {
+      const socket = connect(server.port, '127.0.0.1');
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('connect', resolve));
+      opened.push(socket);
+      return socket;
+    };
+    return { server, accepted, open, opened };
+  };
+  const health = (port: number) =>
+    rawExchange(port, rawRequest('GET', '/health', ['Host: gateway.test', 'Connection: close']), {
+      waitMs: 3000,
+    });
+
+  it('R06 when every place is held by a silent connection, a newcomer takes the place of the oldest one', async () => {
+    const { server, accepted, open, opened } = await capped();
     try {
-      for (let n = 0; n < 4; n++) {
-        const socket = connect(server.port, '127.0.0.1');
-        socket.on('error', () => {});
-        await new Promise((resolve) => socket.once('connect', resolve));
-        idle.push(socket);
-      }
-      await until(() => open() >= 4, 'four open connections');
-      const refused = await rawExchange(
-        server.port,
-        rawRequest('GET', '/health', ['Host: gateway.test', 'Connection: close']),
-        { waitMs: 3000 },
-      );
+      for (let n = 0; n < 4; n++) await open();
+      await until(() => accepted.length === 4, 'four accepted connections');
+      const answer = await health(server.port);
+      expect(answer.status).toBe(200);
+      expect(accepted[0]?.destroyed, 'the oldest silent connection gave its place').toBe(true);
+      expect(accepted.slice(1, 4).every((socket) => !socket.destroyed)).toBe(true);
+    } finally {
+      for (const socket of opened) socket.destroy();
+      await server.close();
+    }
+  });
+
+  it('R06 when every place is held by a connection in use, a newcomer is closed at once', async () => {
+    const { server, accepted } = await capped();
+    // Featurebase has accepted the key (a key it has not judged yet goes one call at a time).
+    expect((await post(server, READ)).status).toBe(200);
+    hostile.harness.simulator.reset();
+    // Four requests held at a slow Featurebase: four connections in use.
+    hostile.harness.simulator.injectFault({ match: { method: 'GET' }, delayMs: 30_000, times: 4 });
+    const held = Array.from({ length: 4 }, () =>
+      fetch(`${server.url}/graphql`, { method: 'POST', headers: HEADERS, body: READ }).catch(
+        () => undefined,
+      ),
+    );
+    try {
+      await until(() => calls() === 4, 'four calls held at Featurebase');
+      const refused = await health(server.port);
       expect(refused.closed).toBe(true);
       expect(refused.status, 'no answer on a connection over the cap').toBeUndefined();
-
-      idle.pop()?.destroy();
-      await until(() => open() < 4, 'a freed place');
-      const health = await rawExchange(
-        server.port,
-        rawRequest('GET', '/health', ['Host: gateway.test', 'Connection: close']),
-        { waitMs: 3000 },
-      );
-      expect(health.status).toBe(200);
+      expect(accepted.filter((socket) => !socket.destroyed)).toHaveLength(4);
     } finally {
-      for (const socket of idle) socket.destroy();
+      hostile.harness.simulator.clearFaults();
       await server.close();
+      await Promise.all(held);
     }
   });
 });
@@ -183,6 +206,9 @@ describe('load shedding: requests in execution', () => {
     });
     const logged = hostile.harness.logs().length;
     try {
+      // Featurebase has accepted the key (a key it has not judged yet goes one call at a time).
+      expect((await post(server, READ)).status).toBe(200);
+      hostile.harness.simulator.reset();
       // Two reads held by a slow Featurebase fill the two places.
       hostile.harness.simulator.injectFault({
         match: { method: 'GET' },
@@ -280,10 +306,14 @@ describe('R02 large variables', () => {
   it('R02 1 MB of padding in variables: 400 BAD_USER_INPUT before it is parsed, served by the front, no call', async () => {
     const served: ServedBy[] = [];
     const server = await listen(hostile.harness.gateway, { onServed: (path) => served.push(path) });
+    const sockets = trackSockets(server);
     try {
       const body = `{"query":"query ($id: ID!) { webhook(id: $id) { id } }","variables":{"id":"${SENTINEL_ID}","pad":[${'[],'.repeat(320_000)}[]]}}`;
       expect(body.length).toBeLessThan(1_000_000);
       const answer = await post(server, body);
+      // Refused as it streamed in, a few kilobytes into the padding: the rest was never read.
+      expect(answer.headers.get('connection')).toBe('close');
+      expect(sockets[0]?.bytesRead).toBeLessThan(512 * 1024);
       expect(answer.status).toBe(400);
       expect(codesOf({ ...answer, json: answer.json })).toEqual(['BAD_USER_INPUT']);
       expect(answer.json?.errors?.[0]?.message).toBe(

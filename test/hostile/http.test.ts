@@ -350,7 +350,6 @@ describe('H03 lying and slow clients', () => {
     expect(production.headersTimeout).toBe(10_000);
     expect(production.requestTimeout).toBe(30_000);
     expect(SERVER_TIMEOUTS.checkIntervalMs).toBe(1000);
-    expect(production.maxConnections).toBe(1024);
   });
 
   it('H03 with a checking interval of 100 ms, the header timeout fires within 100 ms of its time', async () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkJsonValues,
   DEFAULT_JSON_LIMITS,
+  JsonBoundsScan,
   type JsonLimits,
   scanJsonBody,
 } from '../../src/json-limits.ts';
@@ -136,5 +137,38 @@ describe('limits are the ones given', () => {
       'values',
       'values',
     ]);
+  });
+});
+
+describe('as the bytes arrive', () => {
+  it('gives the same verdict whatever the chunks, a member name cut in two included', () => {
+    const limits: JsonLimits = {
+      maxVariablesBytes: 40,
+      maxVariablesDepth: 2,
+      maxVariablesValues: 12,
+    };
+    const bodies = [
+      '{"query":"{ a }","variables":{"id":"x"}}',
+      `{"query":"{ a }","variables":{"s":"${'x'.repeat(50)}"}}`,
+      '{"query":"{ a }","variables":{"a":[[[1]]]}}',
+      '{"query":"{ a }","\\u0076ariables":{"a":[1,2,3,4,5,6,7,8,9,10,11,12,13]}}',
+      '{"query":"{ a \\"[[[[\\" }","extensions":{"a":1}}',
+    ];
+    for (const body of bodies) {
+      const bytes = Buffer.from(body);
+      const whole = scanJsonBody(bytes, limits);
+      for (let cut = 1; cut < bytes.length; cut++) {
+        const scan = new JsonBoundsScan(limits);
+        scan.feed(bytes.subarray(0, cut));
+        scan.feed(bytes.subarray(cut));
+        expect(scan.violation, `${body} cut at ${cut}`).toBe(whole);
+      }
+    }
+  });
+
+  it('refuses 1 MB of padding within its first 16 KB', () => {
+    const body = Buffer.from(`{"query":"{ a }","variables":{"pad":[${'[],'.repeat(330_000)}[]]}}`);
+    const scan = new JsonBoundsScan(DEFAULT_JSON_LIMITS);
+    expect(scan.feed(body.subarray(0, 16 * 1024))).toBe('values');
   });
 });
