@@ -124,6 +124,8 @@ export function expectedErrorCode(error: unknown): string | undefined {
     return typeof code === 'string' ? code : 'GRAPHQL_REQUEST_REFUSED';
   }
   const original = isGraphQLError(error) ? error.originalError : error;
+  // The client went away: its calls were cut on purpose and nobody reads the answer.
+  if (original instanceof Error && original.name === 'AbortError') return 'CLIENT_CLOSED_REQUEST';
   const { code } = describe(original);
   return code === 'INTERNAL_SERVER_ERROR' ? undefined : code;
 }

@@ -296,6 +296,16 @@ describe('the fast path answers as Yoga does', () => {
         .find((entry) => entry.upstream.error !== undefined),
     );
     expect(attempt.upstream.error).toMatch(/Abort/);
+    // A client leaving is not a fault of this service: logged at info, never at error.
+    const gone = await waitFor(() =>
+      harness
+        .logs()
+        .slice(logged)
+        .split('\n')
+        .find((line) => line.includes('CLIENT_CLOSED_REQUEST')),
+    );
+    expect(JSON.parse(gone)).toMatchObject({ level: 'info', msg: 'operation failed' });
+    expect(harness.logs().slice(logged)).not.toContain('"level":"error"');
     expect(attempt.upstream.durationMs).toBeLessThan(1500);
   });
 });
