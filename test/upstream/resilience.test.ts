@@ -24,6 +24,7 @@ import {
   API_KEY,
   caller,
   errorBody,
+  healthyRead,
   ID,
   JSON_HEADERS,
   mockUpstream,
@@ -111,18 +112,14 @@ describe('circuit breaker (F19)', () => {
     // in this run (fastest of 20 each, alternating; test/support/timing.ts). It costs about a
     // quarter of one; a refusal that waited for anything (a timer, a slot, the half-open delay)
     // would cost many times more.
-    const healthy = mockUpstream();
-    healthy.pool.intercept(GET).reply(200, WEBHOOK).persist();
-    const { client: closed } = testClient(healthy.agent, BREAKER);
+    const healthy = healthyRead();
     try {
-      const cost = await compareFastest(
-        () => rejection(read(client)),
-        () => read(closed),
-        { rounds: 20 },
-      );
+      const cost = await compareFastest(() => rejection(read(client)), healthy.read, {
+        rounds: 20,
+      });
       expect(cost.ratio, cost.note).toBeLessThan(1);
     } finally {
-      await healthy.agent.close();
+      await healthy.close();
     }
     expect(upstream.calls()).toHaveLength(10);
   });
