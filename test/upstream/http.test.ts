@@ -86,9 +86,13 @@ describe('on the wire', () => {
     const dispatcher = agent();
     dispatcher.on('connect', () => connections++);
     const { client } = testClient(dispatcher, {}, upstream.url);
-    // The pool frees a socket a moment after its answer ends; without the pause a back-to-back
-    // request may open a second one, which would say nothing about consumed bodies.
-    const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+    // The pool frees a socket a moment after its answer ends; without waiting for that, a
+    // back-to-back request may open a second one, which would say nothing about consumed bodies.
+    const pause = () =>
+      waitFor(() => {
+        const stats = dispatcher.stats[upstream.url];
+        return stats !== undefined && 'free' in stats && stats.free === 1;
+      });
     await client.webhooks.retrieve(ID, caller());
     await pause();
     expect(await rejection(client.webhooks.retrieve(ID, caller()))).toBeInstanceOf(NotFoundError);

@@ -20,6 +20,7 @@ import {
   rejection,
   testClient,
   WEBHOOK,
+  waitFor,
 } from './helpers.ts';
 
 const GET = { path: `/v2/webhooks/${ID}`, method: 'GET' } as const;
@@ -208,7 +209,7 @@ describe('429 (F09-F11)', () => {
     const { client, events } = testClient(upstream.agent);
     const started = performance.now();
     const invited = read(client);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => events.length === 1);
     expect(events[0]).toMatchObject({ status: 429, retryDelayMs: 1000 });
     const meanwhile = await timedRejection(read(client));
     expect(meanwhile.error).toBeInstanceOf(RateLimitGateError);

@@ -518,11 +518,11 @@ describe('retry budget', () => {
 
 describe('events and health', () => {
   it('report breaker changes and refusals, with no key, id or secret', async () => {
-    const { client, resilienceEvents, events } = testClient(upstream.agent, BREAKER);
+    const { client, resilienceEvents, events } = testClient(upstream.agent, SLOW_BREAKER);
     expect(client.health()).toEqual({ breaker: 'closed', inFlight: 0, queued: 0 });
     await openBreaker(client);
     await rejection(client.webhooks.refreshSecret(ID, caller()));
-    await delay(250);
+    await delay(SLOW_HALF_OPEN_MS + 50);
     upstream.pool.intercept(GET).reply(200, WEBHOOK, { headers: JSON_HEADERS });
     await read(client);
     expect(resilienceEvents).toEqual([
