@@ -20,9 +20,10 @@ const post = (endpoint: string, query: string) =>
 describe('SIGTERM', () => {
   it('lets 50 in-flight requests finish, refuses new connections, and exits 0', async () => {
     upstream.simulator.injectFault({ delayMs: 1000, times: IN_FLIGHT });
+    // At info, the gateway logs (on stdout) when it starts shutting down.
     const gateway = launch('src/main.ts', {
       PORT: '0',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       FEATUREBASE_API_URL: upstream.url,
     });
     const [, endpoint = ''] = await waitFor(gateway.stderr, /gateway: (http:\/\/\S+\/graphql)/);
@@ -41,7 +42,11 @@ describe('SIGTERM', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const exited = once(gateway, 'exit');
+    const shuttingDown = waitFor(gateway.stdout, /shutting down: draining requests/);
     gateway.kill('SIGTERM');
+    // Once the gateway has taken the signal (however long a busy machine makes that), and a
+    // moment more for it to stop listening, which it does right after saying so.
+    await shuttingDown;
     await new Promise((resolve) => setTimeout(resolve, 100));
     const late = await post(endpoint, query);
 

@@ -4,10 +4,13 @@
  * `test/e2e/shutdown.test.ts` already covers this row (all 50 complete with their data, a new
  * connection is refused, exit code 0) and is not repeated here. What it leaves implicit is two of
  * the four things every row of this suite asserts: the exact number of upstream calls, and the
- * latency bound (exit within the drain deadline, measured from the signal rather than inferred
- * from exit code 0). This test adds those two, with all 50 calls in flight at Featurebase at the
- * moment of the signal (concurrency raised to 64, so none waits in the bulkhead) and a drain
- * deadline of 3 s. "The next request succeeds" does not apply: the process is gone.
+ * latency bound (exit once drained, well within the drain deadline, measured from the signal
+ * rather than inferred from exit code 0). This test adds those two, with all 50 calls in flight
+ * at Featurebase at the moment of the signal (concurrency raised to 64, so none waits in the
+ * bulkhead) and the production drain deadline of 10 s: the drain itself takes what is left of
+ * the 1 s upstream, so exiting in under half the deadline tells "exited when drained" from
+ * "cut at the deadline" on any machine. "The next request succeeds" does not apply: the process
+ * is gone.
  */
 
 import { once } from 'node:events';
@@ -22,12 +25,12 @@ afterEach(() => stopAll());
 
 const IN_FLIGHT = 50;
 const UPSTREAM_MS = 1000;
-const GRACE_MS = 3000;
+const GRACE_MS = 10_000;
 
 const post = (endpoint: string, query: string) => postOnNewConnection(endpoint, query, API_KEY);
 
 describe('SIGTERM (complements test/e2e/shutdown.test.ts)', () => {
-  it('SIGTERM with 50 calls in flight at a 1 s upstream: exactly 50 upstream calls, 50 answers, exit 0 within the drain deadline of the signal', async () => {
+  it('SIGTERM with 50 calls in flight at a 1 s upstream: exactly 50 upstream calls, 50 answers, exit 0 once drained, in under half the drain deadline', async () => {
     upstream.simulator.reset();
     upstream.simulator.injectFault({ delayMs: UPSTREAM_MS, times: IN_FLIGHT });
     const gateway = launch('src/main.ts', {
@@ -56,9 +59,8 @@ describe('SIGTERM (complements test/e2e/shutdown.test.ts)', () => {
     const exitMs = performance.now() - signalledAt;
 
     expect(code).toBe(0);
-    expect(exitMs).toBeLessThan(GRACE_MS);
-    // Exit follows the drain: the calls still had up to 1 s to go.
-    expect(exitMs).toBeLessThan(UPSTREAM_MS + 1000);
+    // Exit follows the drain (the calls still had up to 1 s to go), not the deadline.
+    expect(exitMs).toBeLessThan(GRACE_MS / 2);
     expect(results.filter((result) => result instanceof Error)).toEqual([]);
     for (const result of results) {
       const { status, body } = result as { status: number; body: string };

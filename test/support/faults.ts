@@ -268,6 +268,16 @@ export function onlyError(response: GraphQLResponse<unknown>) {
   return error;
 }
 
+/**
+ * The latency bounds of the rows (README point 3). A row whose answer comes without waiting (a
+ * status, a broken body, a refusal, a connection that fails at once) sets the attempt timeout,
+ * the timer such a bug would wait for, to LONG_TIMEOUT_MS, and asserts under NO_WAIT_MS: the
+ * right behaviour takes milliseconds on any machine, the bug seconds. What a row is about in
+ * time (backoffs, a Retry-After) is read exactly from the client's attempt reports.
+ */
+export const LONG_TIMEOUT_MS = 5000;
+export const NO_WAIT_MS = LONG_TIMEOUT_MS / 2;
+
 /** Runs `run` and measures it with `performance.now()`. */
 export async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();

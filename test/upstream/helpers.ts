@@ -108,6 +108,21 @@ export function testClient(
   return { client, events, resilienceEvents };
 }
 
+/**
+ * The baseline of "refused at once": a read that reaches a mock Featurebase of its own (so it
+ * counts in no test's calls) and succeeds, by a client with the test settings. A refusal that
+ * makes no call must cost less (`compareFastest` in test/support/timing.ts). Close it after.
+ */
+export function healthyRead(): { read: () => Promise<unknown>; close: () => Promise<void> } {
+  const healthy = mockUpstream();
+  healthy.pool
+    .intercept({ path: `/v2/webhooks/${ID}`, method: 'GET' })
+    .reply(200, WEBHOOK)
+    .persist();
+  const { client } = testClient(healthy.agent);
+  return { read: () => client.webhooks.retrieve(ID, caller()), close: () => healthy.agent.close() };
+}
+
 /** Resolves to the error the promise rejects with; fails the test if it resolves. */
 export async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {

@@ -28,8 +28,8 @@ import {
   waitFor,
 } from './helpers.ts';
 
-const agent = () => {
-  const created = createUpstreamAgent({ connectTimeoutMs: 1000 });
+const agent = (connectTimeoutMs = 1000) => {
+  const created = createUpstreamAgent({ connectTimeoutMs });
   cleanup.push(() => created.close());
   return created;
 };
@@ -86,9 +86,13 @@ describe('on the wire', () => {
     const dispatcher = agent();
     dispatcher.on('connect', () => connections++);
     const { client } = testClient(dispatcher, {}, upstream.url);
-    // The pool frees a socket a moment after its answer ends; without the pause a back-to-back
-    // request may open a second one, which would say nothing about consumed bodies.
-    const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+    // The pool frees a socket a moment after its answer ends; without waiting for that, a
+    // back-to-back request may open a second one, which would say nothing about consumed bodies.
+    const pause = () =>
+      waitFor(() => {
+        const stats = dispatcher.stats[upstream.url];
+        return stats !== undefined && 'free' in stats && stats.free === 1;
+      });
     await client.webhooks.retrieve(ID, caller());
     await pause();
     expect(await rejection(client.webhooks.retrieve(ID, caller()))).toBeInstanceOf(NotFoundError);
@@ -166,10 +170,17 @@ describe('stalls', () => {
     const upstream = await server(() => {
       // Never answers.
     });
-    const { client } = testClient(agent(), { timeoutMs: 150 }, upstream.url);
+    // A 10 s total budget: were the attempt not cut at its 150 ms, the budget would end it.
+    const { client } = testClient(
+      agent(),
+      { timeoutMs: 150, totalTimeoutMs: 10_000 },
+      upstream.url,
+    );
     const started = performance.now();
     const error = await rejection(client.webhooks.refreshSecret(ID, caller()));
-    expect(performance.now() - started).toBeLessThan(600);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(145);
+    expect(elapsed).toBeLessThan(10_000 / 2);
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
     expect((error as Error).message).toContain('may or may not have happened');
     expect(upstream.requests).toHaveLength(1);
@@ -180,14 +191,22 @@ describe('stalls', () => {
     const upstream = await server(() => {
       // Never answers.
     });
-    const { client } = testClient(agent(), { timeoutMs: 100, totalTimeoutMs: 1000 }, upstream.url);
+    // A 10 s total budget: three attempts each cut at 100 ms end it, not the budget.
+    const { client } = testClient(
+      agent(),
+      { timeoutMs: 100, totalTimeoutMs: 10_000 },
+      upstream.url,
+    );
     const started = performance.now();
     const error = await rejection(client.webhooks.retrieve(ID, caller()));
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
+    expect((error as Error).message).toBe(
+      'Featurebase did not answer GET /v2/webhooks/:id within 100 ms.',
+    );
     expect(upstream.requests).toHaveLength(3);
     expect(elapsed).toBeGreaterThanOrEqual(3 * 95);
-    expect(elapsed).toBeLessThan(900);
+    expect(elapsed).toBeLessThan(10_000 / 2);
     await waitFor(() => upstream.openSockets() === 0);
   });
 
@@ -208,18 +227,22 @@ describe('stalls', () => {
   });
 
   it('the total budget stops a stalled GET even with many retries left', async () => {
-    const upstream = await server(() => {
-      // Never answers.
+    const upstream = await server((_request, response, index) => {
+      // A 503 first, then never an answer: the retry stalls.
+      if (index === 0) sendJson(response, 503, {});
     });
+    // The retry is cut by the 500 ms budget, long before its own 5 s attempt timeout.
     const { client } = testClient(
       agent(),
-      { timeoutMs: 200, totalTimeoutMs: 350, maxRetries: 10 },
+      { timeoutMs: 5000, totalTimeoutMs: 500, maxRetries: 10 },
       upstream.url,
     );
     const started = performance.now();
     const error = await rejection(client.webhooks.retrieve(ID, caller()));
-    expect((error as Error).message).toContain('total time allowed (350 ms)');
-    expect(performance.now() - started).toBeLessThan(600);
+    const elapsed = performance.now() - started;
+    expect((error as Error).message).toContain('total time allowed (500 ms)');
+    expect(elapsed).toBeGreaterThanOrEqual(490);
+    expect(elapsed).toBeLessThan(5000 / 2);
     expect(upstream.requests).toHaveLength(2);
   });
 });
@@ -252,12 +275,13 @@ describe('huge bodies (F08)', () => {
       response.writeHead(200, { ...JSON_HEADERS, 'content-length': String(50 * 1024 * 1024) });
       response.write('{');
     });
-    const { client } = testClient(agent(), {}, upstream.url);
+    // Reading the body would stall until the 5 s attempt timeout.
+    const { client } = testClient(agent(), { timeoutMs: 5000 }, upstream.url);
     const started = performance.now();
     expect(await rejection(client.webhooks.retrieve(ID, caller()))).toBeInstanceOf(
       UpstreamProtocolError,
     );
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(5000 / 2);
     await waitFor(() => upstream.openSockets() === 0);
   });
 });
@@ -270,14 +294,16 @@ describe('connection refused (F03)', () => {
     '%s on a closed port → retried (it never left), then UpstreamConnectionError',
     async (_label, method) => {
       const url = `http://127.0.0.1:${await closedPort()}`;
-      const { client, events } = testClient(agent(), {}, url);
+      // Refused at once: no attempt waits for the 5 s connect timeout (backoffs are 1-5 ms).
+      const connectTimeoutMs = 5000;
+      const { client, events } = testClient(agent(connectTimeoutMs), {}, url);
       const started = performance.now();
       const error = await rejection(
         method === 'retrieve'
           ? client.webhooks.retrieve(ID, caller())
           : client.webhooks.refreshSecret(ID, caller()),
       );
-      expect(performance.now() - started).toBeLessThan(1000);
+      expect(performance.now() - started).toBeLessThan(connectTimeoutMs / 2);
       expect(error).toBeInstanceOf(UpstreamConnectionError);
       expect((error as UpstreamConnectionError).mayHaveReachedUpstream).toBe(false);
       expect((error as Error).message).toBe('Could not connect to Featurebase (ECONNREFUSED).');

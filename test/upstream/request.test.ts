@@ -35,6 +35,7 @@ import {
   SECRET,
   testClient,
   WEBHOOK,
+  waitFor,
 } from './helpers.ts';
 
 const WEBHOOK_PATH = `/v2/webhooks/${ID}`;
@@ -334,8 +335,9 @@ describe('Retry-After', () => {
     const started = performance.now();
     await client.webhooks.retrieve(ID, caller());
     const elapsed = performance.now() - started;
+    // The one wait Featurebase asked for, and not a second one.
     expect(elapsed).toBeGreaterThanOrEqual(990);
-    expect(elapsed).toBeLessThan(1500);
+    expect(elapsed).toBeLessThan(2 * 1000);
     expect(events[0]?.retryDelayMs).toBe(1000);
     expect(upstream.calls()).toHaveLength(2);
   });
@@ -345,11 +347,14 @@ describe('Retry-After', () => {
       .intercept({ path: WEBHOOK_PATH, method: 'GET' })
       .reply(503, {}, { headers: { 'retry-after-ms': '120', 'retry-after': '3' } });
     upstream.pool.intercept({ path: WEBHOOK_PATH, method: 'GET' }).reply(200, WEBHOOK);
-    const { client } = testClient(upstream.agent);
+    const { client, events } = testClient(upstream.agent);
     const started = performance.now();
     await client.webhooks.retrieve(ID, caller());
-    expect(performance.now() - started).toBeGreaterThanOrEqual(115);
-    expect(performance.now() - started).toBeLessThan(1000);
+    const elapsed = performance.now() - started;
+    expect(events[0]?.retryDelayMs).toBe(120);
+    expect(elapsed).toBeGreaterThanOrEqual(115);
+    // Not the 3 s of the other header.
+    expect(elapsed).toBeLessThan(3000 / 2);
   });
 
   it.each([
@@ -368,7 +373,9 @@ describe('Retry-After', () => {
       const { client, events } = testClient(upstream.agent);
       const started = performance.now();
       const error = await rejection(client.webhooks.retrieve(ID, caller()));
-      expect(performance.now() - started).toBeLessThan(200);
+      // No sleeping: none planned (the attempt event below has no retryDelayMs), and well under
+      // the longest it could have slept, the call's total budget (2.5 × the 2 s attempt timeout).
+      expect(performance.now() - started).toBeLessThan((2.5 * 2000) / 2);
       expect(error).toBeInstanceOf(RateLimitError);
       expect((error as RateLimitError).retryAfterSeconds).toBeGreaterThanOrEqual(seconds - 1);
       expect((error as RateLimitError).retryAfterSeconds).toBeLessThanOrEqual(seconds);
@@ -386,10 +393,16 @@ describe('Retry-After', () => {
     upstream.pool
       .intercept({ path: WEBHOOK_PATH, method: 'GET' })
       .reply(503, {}, { headers: { 'retry-after': '1' } });
-    const { client } = testClient(upstream.agent, { maxRetryAfterMs: 500, totalTimeoutMs: 60_000 });
+    const { client, events } = testClient(upstream.agent, {
+      maxRetryAfterMs: 500,
+      totalTimeoutMs: 60_000,
+    });
     const started = performance.now();
     const error = await rejection(client.webhooks.retrieve(ID, caller()));
-    expect(performance.now() - started).toBeLessThan(200);
+    expect(events).toHaveLength(1);
+    expect(events[0]).not.toHaveProperty('retryDelayMs');
+    // Well under the 1 s it was asked to wait.
+    expect(performance.now() - started).toBeLessThan(1000 / 2);
     expect(error).toMatchObject({ status: 503, retryAfterSeconds: 1 });
     expect(upstream.calls()).toHaveLength(1);
   });
@@ -398,10 +411,13 @@ describe('Retry-After', () => {
     upstream.pool
       .intercept({ path: WEBHOOK_PATH, method: 'GET' })
       .reply(429, {}, { headers: { 'retry-after': '2' } });
-    const { client } = testClient(upstream.agent, { totalTimeoutMs: 1000, timeoutMs: 500 });
+    const { client, events } = testClient(upstream.agent, { totalTimeoutMs: 1000, timeoutMs: 500 });
     const started = performance.now();
     const error = await rejection(client.webhooks.retrieve(ID, caller()));
-    expect(performance.now() - started).toBeLessThan(200);
+    expect(events).toHaveLength(1);
+    expect(events[0]).not.toHaveProperty('retryDelayMs');
+    // Well under the budget the wait would have run into.
+    expect(performance.now() - started).toBeLessThan(1000 / 2);
     expect((error as RateLimitError).retryAfterSeconds).toBe(2);
     expect(upstream.calls()).toHaveLength(1);
   });
@@ -419,12 +435,17 @@ describe('Retry-After', () => {
 
 describe('timeouts (mock delays)', () => {
   it('GET: each attempt is cut at timeoutMs, then retried', async () => {
+    // Answers after 5 s, the total budget is 10 s: an attempt that was not cut would take
+    // seconds, three cut ones take about 240 ms.
     upstream.pool
       .intercept({ path: WEBHOOK_PATH, method: 'GET' })
       .reply(200, WEBHOOK)
-      .delay(1000)
+      .delay(5000)
       .persist();
-    const { client, events } = testClient(upstream.agent, { timeoutMs: 80, totalTimeoutMs: 2000 });
+    const { client, events } = testClient(upstream.agent, {
+      timeoutMs: 80,
+      totalTimeoutMs: 10_000,
+    });
     const started = performance.now();
     const error = await rejection(client.webhooks.retrieve(ID, caller()));
     const elapsed = performance.now() - started;
@@ -434,7 +455,7 @@ describe('timeouts (mock delays)', () => {
     );
     expect(upstream.calls()).toHaveLength(3);
     expect(elapsed).toBeGreaterThanOrEqual(3 * 75);
-    expect(elapsed).toBeLessThan(800);
+    expect(elapsed).toBeLessThan(5000 / 2);
     expect(events.map((event) => event.error)).toEqual([
       'UpstreamTimeoutError',
       'UpstreamTimeoutError',
@@ -456,23 +477,26 @@ describe('timeouts (mock delays)', () => {
   });
 
   it('the total budget bounds all attempts together', async () => {
+    // A 503, then an answer only after 5 s: the retry is cut by the 500 ms budget, long before
+    // its own 5 s attempt timeout.
+    upstream.pool.intercept({ path: WEBHOOK_PATH, method: 'GET' }).reply(503, {});
     upstream.pool
       .intercept({ path: WEBHOOK_PATH, method: 'GET' })
       .reply(200, WEBHOOK)
-      .delay(1000)
+      .delay(5000)
       .persist();
     const { client } = testClient(upstream.agent, {
-      timeoutMs: 200,
-      totalTimeoutMs: 350,
+      timeoutMs: 5000,
+      totalTimeoutMs: 500,
       maxRetries: 5,
     });
     const started = performance.now();
     const error = await rejection(client.webhooks.retrieve(ID, caller()));
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
-    expect((error as Error).message).toContain('within the total time allowed (350 ms)');
-    expect(elapsed).toBeGreaterThanOrEqual(340);
-    expect(elapsed).toBeLessThan(500);
+    expect((error as Error).message).toContain('within the total time allowed (500 ms)');
+    expect(elapsed).toBeGreaterThanOrEqual(490);
+    expect(elapsed).toBeLessThan(5000 / 2);
     expect(upstream.calls()).toHaveLength(2);
   });
 
@@ -504,8 +528,8 @@ describe('caller signal', () => {
   });
 
   it('aborting mid-request stops the call with the signal reason', async () => {
-    upstream.pool.intercept({ path: WEBHOOK_PATH, method: 'GET' }).reply(200, WEBHOOK).delay(1000);
-    const { client, events } = testClient(upstream.agent);
+    upstream.pool.intercept({ path: WEBHOOK_PATH, method: 'GET' }).reply(200, WEBHOOK).delay(5000);
+    const { client, events } = testClient(upstream.agent, { timeoutMs: 5000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('client gone')), 50);
     const started = performance.now();
@@ -513,25 +537,30 @@ describe('caller signal', () => {
       client.webhooks.retrieve(ID, caller({ signal: controller.signal })),
     );
     expect((error as Error).message).toBe('client gone');
-    expect(performance.now() - started).toBeLessThan(500);
+    // Stopped by the signal, long before the answer (5 s) or the attempt timeout (5 s).
+    expect(performance.now() - started).toBeLessThan(5000 / 2);
     expect(events).toHaveLength(1);
     expect(events[0]).not.toHaveProperty('retryDelayMs');
   });
 
   it('aborting during a retry wait stops at once, with no further call', async () => {
     upstream.pool.intercept({ path: WEBHOOK_PATH, method: 'GET' }).reply(503, {}).persist();
-    const { client } = testClient(upstream.agent, {
-      retryBaseDelayMs: 2000,
-      retryMaxDelayMs: 2000,
+    const { client, events } = testClient(upstream.agent, {
+      retryBaseDelayMs: 4000,
+      retryMaxDelayMs: 4000,
     });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('client gone')), 100);
-    const started = performance.now();
-    const error = await rejection(
-      client.webhooks.retrieve(ID, caller({ signal: controller.signal })),
-    );
+    const call = rejection(client.webhooks.retrieve(ID, caller({ signal: controller.signal })));
+    // Aborted once the first attempt is over and the wait (3/4 of the 4 s backoff) has begun.
+    await waitFor(() => events.length === 1);
+    const planned = events[0]?.retryDelayMs ?? Number.NaN;
+    expect(planned).toBe(3000);
+    const abortedAt = performance.now();
+    controller.abort(new Error('client gone'));
+    const error = await call;
     expect((error as Error).message).toBe('client gone');
-    expect(performance.now() - started).toBeLessThan(500);
+    // Stopped well before the wait was over.
+    expect(performance.now() - abortedAt).toBeLessThan(planned / 2);
     expect(upstream.calls()).toHaveLength(1);
   });
 });
