@@ -84,8 +84,7 @@ export class FairBulkhead {
     const { maxQueued, maxQueuedPerPartition } = this.#options;
     if (this.#queued >= maxQueued || partition.waiters.length >= maxQueuedPerPartition) {
       this.#forgetIfIdle(partition);
-      const reason =
-        partition.waiters.length >= maxQueuedPerPartition ? 'partition-full' : 'overloaded';
+      const reason = this.#queued >= maxQueued ? 'overloaded' : 'partition-full';
       return Promise.reject(new SlotRefusedError(reason));
     }
     return new Promise<T>((resolve, reject) => {

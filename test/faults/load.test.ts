@@ -332,13 +332,24 @@ describe('F20 slow but healthy upstream, 200 concurrent clients', () => {
       for (const respond of held.splice(0)) respond();
     };
     const target: FaultGateway = startGatewayOver(upstream.url, {
-      client: { timeoutMs: 3000, maxConcurrentRequests: SLOTS, maxQueuedRequests: QUEUE },
+      // One tenant saturating the upstream (the catalogue's row): its share here is the whole
+      // bulkhead (by default one tenant may hold half the slots and a quarter of the queue;
+      // test/hostile/fairness.test.ts has the shares).
+      client: {
+        timeoutMs: 3000,
+        maxConcurrentRequests: SLOTS,
+        maxQueuedRequests: QUEUE,
+        maxConcurrentPerTenant: SLOTS,
+        maxQueuedPerTenant: QUEUE,
+      },
       agent: { connections: SLOTS },
       upstreamCalls: () => upstream.requests.length,
       logLevel: 'info',
     });
     cleanup.push(() => target.close());
-    const server = await listen(target.gateway);
+    // Every client admitted past the front (its load shedding, 503 beyond 64 requests in
+    // execution, has tests of its own in test/hostile/edge.test.ts): the bulkhead is the row.
+    const server = await listen(target.gateway, { limits: { maxRequestsInFlight: CLIENTS } });
     cleanup.push(() => server.close());
     const load = agent(CLIENTS);
     const probe = agent(1);
