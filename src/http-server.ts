@@ -35,6 +35,11 @@ export const SERVER_TIMEOUTS = {
   keepAliveTimeoutMs: 5_000,
   /** How often Node looks for connections past those timeouts: they fire at most this late. */
   checkIntervalMs: 1_000,
+  /**
+   * When every connection place is taken, how long a connection that has sent no request may
+   * keep its place before a newcomer takes it (see `capConnections`).
+   */
+  silentEvictionAfterMs: 1_000,
 } as const;
 
 export type ServerTimeouts = { readonly [K in keyof typeof SERVER_TIMEOUTS]: number };
@@ -83,7 +88,11 @@ export function createHttpServer(
       listener(request, response);
     },
   );
-  capConnections(server, options.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections);
+  capConnections(
+    server,
+    options.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections,
+    timeouts.silentEvictionAfterMs,
+  );
   return server;
 }
 
@@ -96,23 +105,28 @@ export function createHttpServer(
  * newcomers: a flood holding every place would keep everyone else out until its timeouts.)
  * Memory: a Set entry per open connection, at most `max`.
  */
-function capConnections(server: Server, max: number): void {
+function capConnections(server: Server, max: number, silentEvictionAfterMs: number): void {
   const open = new Set<Socket>();
-  /** Connected, no whole request yet; the oldest first. */
-  const waiting = new Set<Socket>();
+  /** Connected, no whole request yet, and when; the oldest first. */
+  const waiting = new Map<Socket, number>();
   server.on('connection', (socket: Socket) => {
+    const now = performance.now();
     if (open.size >= max) {
-      const oldest = waiting.values().next();
-      if (oldest.done) {
+      const oldest = waiting.entries().next();
+      // Only a connection silent for a while gives up its place: a client that has just
+      // connected has had no time to send anything, and evicting newcomers for newcomers would
+      // only churn connections as fast as a flood reconnects.
+      if (oldest.done || now - oldest.value[1] < silentEvictionAfterMs) {
         socket.destroy();
         return;
       }
-      waiting.delete(oldest.value);
-      open.delete(oldest.value);
-      oldest.value.destroy();
+      const [victim] = oldest.value;
+      waiting.delete(victim);
+      open.delete(victim);
+      victim.destroy();
     }
     open.add(socket);
-    waiting.add(socket);
+    waiting.set(socket, now);
     socket.once('close', () => {
       open.delete(socket);
       waiting.delete(socket);

@@ -137,8 +137,11 @@ describe('R04 refused requests whose chunked body keeps coming', () => {
 });
 
 describe('R06 an open-connection cap', () => {
-  const capped = async () => {
-    const server = await listen(hostile.harness.gateway, { limits: { maxConnections: 4 } });
+  const capped = async (silentEvictionAfterMs = 0) => {
+    const server = await listen(hostile.harness.gateway, {
+      limits: { maxConnections: 4 },
+      timeouts: { silentEvictionAfterMs },
+    });
     const accepted = trackSockets(server);
     const { connect } = await import('node:net');
     const opened: Socket[] = [];
@@ -165,6 +168,22 @@ describe('R06 an open-connection cap', () => {
       expect(answer.status).toBe(200);
       expect(accepted[0]?.destroyed, 'the oldest silent connection gave its place').toBe(true);
       expect(accepted.slice(1, 4).every((socket) => !socket.destroyed)).toBe(true);
+    } finally {
+      for (const socket of opened) socket.destroy();
+      await server.close();
+    }
+  });
+
+  it('R06 a connection that has just come keeps its place: a newcomer is closed instead (no churn)', async () => {
+    const { server, accepted, open, opened } = await capped(60_000);
+    try {
+      for (let n = 0; n < 4; n++) await open();
+      await until(() => accepted.length === 4, 'four accepted connections');
+      const refused = await health(server.port);
+      expect(refused.closed).toBe(true);
+      expect(refused.status, 'no answer on a connection over the cap').toBeUndefined();
+      // The four that came first are still there (the fifth, seen here too, was closed).
+      expect(accepted.slice(0, 4).every((socket) => !socket.destroyed)).toBe(true);
     } finally {
       for (const socket of opened) socket.destroy();
       await server.close();
