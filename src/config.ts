@@ -48,7 +48,7 @@ export interface GatewayConfig {
   /** GraphQL request limits (see `request-limits.ts` for each default and why). */
   limits: RequestLimits;
   /** Connections, requests in execution and body memory (see `memory-budget.ts`). */
-  server: Pick<ServerLimits, 'maxConnections' | 'maxRequestsInFlight'>;
+  server: Pick<ServerLimits, 'maxConnections' | 'maxRequestsInFlight' | 'shedAtLagMs'>;
   /**
    * Browser origins allowed by CORS (exact `scheme://host[:port]`). Default: none, so browsers on
    * other origins cannot call the gateway; with the embedded simulator (demo mode), local origins.
@@ -203,6 +203,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         1,
         100_000,
       ),
+      shedAtLagMs: integer(env, 'LOAD_SHED_LAG_MS', DEFAULT_SERVER_LIMITS.shedAtLagMs, 0, 60_000),
     },
     corsOrigins: origins(env),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),

@@ -31,7 +31,7 @@ const VERSION = /^(\d{4})-(\d{2})-(\d{2})\.([a-z]{1,32})$/;
 const [MINIMUM_DATE, MINIMUM_CODENAME] = MINIMUM_API_VERSION.split('.') as [string, string];
 
 export function resolveCredentials(
-  headers: Headers,
+  headers: Pick<Headers, 'get'>,
   defaults: CredentialDefaults,
 ): CredentialsResult {
   const apiVersion = headers.get('featurebase-version') ?? defaults.apiVersion;

@@ -11,7 +11,7 @@ import { schema } from '../schema/index.ts';
 import { useBodyLimit } from './body-limit.ts';
 import { browserSafetyPlugins, corsOptions } from './browser-safety.ts';
 import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
-import type { CredentialDefaults } from './credentials.ts';
+import { type CredentialDefaults, resolveCredentials } from './credentials.ts';
 import { expectedErrorCode, maskError, useLeakFreeErrors } from './graphql-errors.ts';
 import type { DirectExecution } from './prepared-operations.ts';
 import { documentCache, parseErrorCache } from './query-text-cache.ts';
@@ -87,6 +87,11 @@ export interface GatewayInternals {
   limits: RequestLimits;
   /** How to run an accepted query text as this gateway's Yoga would. */
   direct: DirectExecution;
+  /**
+   * Whether the request's credentials are a key Featurebase accepted lately: such tenants are
+   * served first when the gateway is short of CPU (src/event-loop-pressure.ts).
+   */
+  knownTenant(headers: Pick<Headers, 'get'>): boolean;
 }
 
 const internals = new WeakMap<Gateway, GatewayInternals>();
@@ -156,6 +161,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   internals.set(gateway, {
     logger,
     limits,
+    knownTenant: (headers) => {
+      const caller = resolveCredentials(headers, options.credentialDefaults);
+      return caller.ok && options.client.isAcceptedKey(caller.credentials.apiKey);
+    },
     direct: {
       schema,
       documents,

@@ -6,6 +6,8 @@
  *
  * - At most `maxRequestsInFlight` GraphQL requests are in execution; beyond that a request is
  *   shed at once with 503 and `Retry-After` (load shedding), before its body is read.
+ * - While the process is short of CPU (src/event-loop-pressure.ts), requests without a key
+ *   Featurebase has accepted are shed the same way, so tenants it knows are served first.
  * - POST bodies Yoga would parse are read here: within the body limit (413, also while a
  *   chunked body streams) and the body-memory budget (503). Nothing else reads a `/graphql`
  *   body; a POST of another type is refused unread.
@@ -20,6 +22,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Pressure } from './event-loop-pressure.ts';
 import { eventSummary } from './event-summary.ts';
 import {
   createFastPath,
@@ -40,12 +43,16 @@ import { finishTracking } from './request-tracking.ts';
 export interface GraphQLFrontOptions extends FastPathOptions {
   /** The admission and body-memory limits; each one left out keeps its default. */
   limits?: Partial<ServerLimits>;
+  /** Whether the process is short of CPU. Default: never (the server passes its own watch). */
+  pressure?: Pick<Pressure, 'high'>;
 }
 
 /** Seconds a shed client is asked to wait: load moves in milliseconds; one second is plenty. */
 const SHED_RETRY_AFTER_SECONDS = 1;
 
-type ShedReason = 'requests-in-flight' | 'body-memory';
+type ShedReason = 'requests-in-flight' | 'body-memory' | 'event-loop-late';
+
+const NO_PRESSURE = { high: false };
 
 export function createGraphQLFront(
   gateway: Gateway,
@@ -65,10 +72,19 @@ export function createGraphQLFront(
     fastPath,
     onServed: options.onServed,
     shed,
+    pressure: options.pressure ?? NO_PRESSURE,
   };
   return (request, response, yoga) => {
     if (!isGraphQLPath(request.url)) {
       yoga();
+      return;
+    }
+    // Short of CPU: tenants Featurebase knows first; nothing is done for anyone else.
+    if (
+      context.pressure.high &&
+      !internals.knownTenant(new RequestView(request, response).headers)
+    ) {
+      refuseOverloaded(context, request, response, 'event-loop-late');
       return;
     }
     if (request.method === 'POST' && hasParsedBody(request)) {
@@ -93,6 +109,7 @@ interface Front {
   fastPath: FastPath;
   onServed: ((path: ServedBy) => void) | undefined;
   shed: (reason: ShedReason) => void;
+  pressure: Pick<Pressure, 'high'>;
 }
 
 function isGraphQLPath(url: string | undefined): boolean {

@@ -22,6 +22,7 @@ import {
   ServerResponse,
 } from 'node:http';
 import type { Socket } from 'node:net';
+import { type Pressure, watchEventLoop } from './event-loop-pressure.ts';
 import type { Gateway } from './gateway.ts';
 import { createGraphQLFront, type GraphQLFrontOptions } from './graphql-front.ts';
 import { DEFAULT_SERVER_LIMITS } from './memory-budget.ts';
@@ -198,8 +199,17 @@ export interface GatewayServerOptions extends GraphQLFrontOptions {
 
 /** The gateway's server as main.ts runs it: the GraphQL front (and fast path) before Yoga. */
 export function createGatewayServer(gateway: Gateway, options: GatewayServerOptions = {}): Server {
-  const maxConnections = options.limits?.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections;
-  const httpOptions: HttpServerOptions = { maxConnections };
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+  const httpOptions: HttpServerOptions = { maxConnections: limits.maxConnections };
   if (options.timeouts) httpOptions.timeouts = options.timeouts;
-  return createHttpServer(gateway, createGraphQLFront(gateway, options), httpOptions);
+  // A watch of its own unless one is given (tests), stopped with the server.
+  const own = options.pressure === undefined ? watchEventLoop(limits.shedAtLagMs) : undefined;
+  const pressure: Pick<Pressure, 'high'> = options.pressure ?? own ?? { high: false };
+  const server = createHttpServer(
+    gateway,
+    createGraphQLFront(gateway, { ...options, pressure }),
+    httpOptions,
+  );
+  if (own) server.once('close', () => own.stop());
+  return server;
 }

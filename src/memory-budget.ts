@@ -33,6 +33,11 @@ export interface ServerLimits {
   bodyFreeBytesPerRequest: number;
   /** Body bytes beyond those, shared by all requests. Default 16 MiB. */
   bodyPoolBytes: number;
+  /**
+   * While the event loop runs this late (smoothed), requests without a key Featurebase has
+   * accepted are shed with 503; `0` never. Default 100 ms.
+   */
+  shedAtLagMs: number;
 }
 
 export const DEFAULT_SERVER_LIMITS: ServerLimits = {
@@ -44,6 +49,9 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   // batch of 100 references ~6 KB.
   bodyFreeBytesPerRequest: 16 * 1024,
   bodyPoolBytes: 16 * 1024 * 1024,
+  // Well above what a busy gateway serving its tenants shows (a few ms to a few tens of ms),
+  // well below what makes a tenant's request wait for seconds.
+  shedAtLagMs: 100,
 };
 
 const MB = 1024 * 1024;

@@ -81,6 +81,11 @@ export interface FeaturebaseClient {
   webhooks: WebhooksResource;
   /** Breaker state and bulkhead occupancy, for `/health`: read-only, cheap, secret-free. */
   health(): UpstreamHealth;
+  /**
+   * Whether Featurebase accepted this key lately: a tenant it knows, served first when the
+   * gateway must shed load. The key is hashed to look it up, never kept.
+   */
+  isAcceptedKey(apiKey: string): boolean;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -217,5 +222,9 @@ export function createFeaturebaseClient(options: FeaturebaseClientOptions): Feat
     onAttempt: options.onAttempt,
     resilience,
   });
-  return { webhooks: new WebhooksResource(request), health: () => resilience.health() };
+  return {
+    webhooks: new WebhooksResource(request),
+    health: () => resilience.health(),
+    isAcceptedKey: (apiKey) => resilience.isAcceptedKey(apiKey),
+  };
 }

@@ -303,6 +303,11 @@ export class Resilience {
     }
   }
 
+  /** Whether Featurebase accepted this key lately (the key is hashed to look, never kept). */
+  isAcceptedKey(apiKey: string): boolean {
+    return this.#verdicts.isAccepted(this.#gate.keyFor(apiKey));
+  }
+
   /**
    * Throws `RateLimitGateError` while Featurebase's last word on this key says to wait, and the
    * remembered error while Featurebase refuses the key.

@@ -345,3 +345,41 @@ describe('R02 large variables', () => {
     }
   });
 });
+
+describe('load shedding: short of CPU', () => {
+  it('while the event loop runs late, only tenants Featurebase knows are served; the others get 503 before any work', async () => {
+    const pressure = { high: false };
+    const server = await listen(hostile.harness.gateway, { pressure });
+    try {
+      // The tenant: Featurebase has answered for its key.
+      expect((await post(server, READ)).status).toBe(200);
+      pressure.high = true;
+      const tenant = await post(server, READ);
+      expect(tenant.status).toBe(200);
+      expect(tenant.json?.data).toEqual({ webhook: { id: SENTINEL_ID, name: 'Sentinel' } });
+
+      for (const headers of [
+        { 'content-type': 'application/json' },
+        {
+          'content-type': 'application/json',
+          authorization: 'Bearer sk_live_never_seen_0123456789',
+        },
+      ]) {
+        const shed = await post(server, READ, headers);
+        expect(shed.status).toBe(503);
+        expect(shed.headers.get('retry-after')).toBe('1');
+        expect(codesOf({ ...shed, json: shed.json })).toEqual(['OVERLOADED']);
+      }
+      expect(calls(), "the tenant's two reads only").toBe(2);
+
+      pressure.high = false;
+      const unknown = await post(server, READ, {
+        'content-type': 'application/json',
+        authorization: 'Bearer sk_live_never_seen_0123456789',
+      });
+      expect(codesOf({ ...unknown, json: unknown.json })).toEqual(['UNAUTHENTICATED']);
+    } finally {
+      await server.close();
+    }
+  });
+});
