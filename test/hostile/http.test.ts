@@ -151,41 +151,9 @@ describe('H01 a body of 1,000,001 bytes with an honest Content-Length', () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       for (let round = 0; round < 3; round++) {
-        const refused = await new Promise<{ status: number; connection: string | undefined }>(
-          (resolve, reject) => {
-            const request = httpRequest(
-              {
-                host: '127.0.0.1',
-                port: server.port,
-                path: '/graphql',
-                method: 'POST',
-                agent,
-                headers: {
-                  'content-type': 'application/json',
-                  'content-length': '1000001',
-                  authorization: `Bearer ${SENTINEL_KEY}`,
-                },
-              },
-              (response) => {
-                response.resume();
-                response.on('end', () =>
-                  resolve({
-                    status: response.statusCode ?? 0,
-                    connection: response.headers.connection,
-                  }),
-                );
-              },
-            );
-            // The server may close while the body is still being written: the answer counts.
-            request.on('error', (error) => {
-              if (!request.writableFinished) return;
-              reject(error);
-            });
-            request.end(Buffer.alloc(1_000_001, 0x20));
-          },
-        );
-        expect(refused).toEqual({ status: 413, connection: 'close' });
-        const next = await fetchWith(agent, JSON.stringify({ query: READ }));
+        const refused = await postVia(agent, Buffer.alloc(1_000_001, 0x20));
+        expect(refused).toMatchObject({ status: 413, connection: 'close' });
+        const next = await postVia(agent, Buffer.from(JSON.stringify({ query: READ })));
         expect(next).toMatchObject({ status: 200 });
       }
     } finally {
@@ -195,9 +163,17 @@ describe('H01 a body of 1,000,001 bytes with an honest Content-Length', () => {
   });
 });
 
-/** A JSON POST of `body` through a node:http agent; its status and text. */
-function fetchWith(agent: Agent, body: string): Promise<{ status: number; text: string }> {
+/**
+ * A JSON POST of `body` to /graphql through a node:http agent, with an honest Content-Length;
+ * its status, `Connection` header and text. The server may close while the body is still being
+ * written (a refusal): once the answer has come, that is not an error.
+ */
+function postVia(
+  agent: Agent,
+  body: Buffer,
+): Promise<{ status: number; connection: string | undefined; text: string }> {
   return new Promise((resolve, reject) => {
+    let answered = false;
     const request = httpRequest(
       {
         host: '127.0.0.1',
@@ -207,23 +183,30 @@ function fetchWith(agent: Agent, body: string): Promise<{ status: number; text: 
         agent,
         headers: {
           'content-type': 'application/json',
-          'content-length': String(Buffer.byteLength(body)),
+          'content-length': String(body.length),
           authorization: `Bearer ${SENTINEL_KEY}`,
         },
       },
       (response) => {
+        answered = true;
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
           text += chunk;
         });
         response.on('end', () => {
-          hostile.record(body, text);
-          resolve({ status: response.statusCode ?? 0, text });
+          hostile.record(body.subarray(0, 200).toString('latin1'), text);
+          resolve({
+            status: response.statusCode ?? 0,
+            connection: response.headers.connection,
+            text,
+          });
         });
       },
     );
-    request.on('error', reject);
+    request.on('error', (error) => {
+      if (!answered) reject(error);
+    });
     request.end(body);
   });
 }
