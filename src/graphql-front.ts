@@ -65,7 +65,6 @@ export function createGraphQLFront(
   const fastPath = createFastPath(gateway, options);
   const shed = eventSummary<ShedReason>(internals.logger, 'requests shed (HTTP 503)');
   const context: Front = {
-    gateway,
     internals,
     admission,
     bodies,
@@ -102,7 +101,6 @@ export function createGraphQLFront(
 }
 
 interface Front {
-  gateway: Gateway;
   internals: ReturnType<typeof internalsOf>;
   admission: InFlightLimit;
   bodies: BodyMemory;
@@ -128,9 +126,8 @@ function handlePost(front: Front, request: IncomingMessage, response: ServerResp
   // JSON is checked against its bounds as it streams in: a padded body is refused after its
   // first kilobytes, the rest never read.
   const scan = isJson(request) ? new JsonBoundsScan(internals.limits) : undefined;
-  readRequestBody(request, internals.limits.maxRequestBodyBytes, bodies, (chunk) =>
-    scan ? scan.feed(chunk) !== undefined : false,
-  )
+  const refuses = scan ? (chunk: Buffer) => scan.feed(chunk) !== undefined : undefined;
+  readRequestBody(request, internals.limits.maxRequestBodyBytes, bodies, refuses)
     .then((read) => {
       if (!read.ok) {
         if (read.refusal === 'too-large') refuseTooLarge(front, request, response);
