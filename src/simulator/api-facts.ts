@@ -1,6 +1,6 @@
 /**
  * Facts of the Featurebase API the simulator enforces, written from the API notes
- * (`/work/shared/featurebase-webhooks-api.md`) for the simulator alone. The gateway holds the
+ * (`docs/featurebase-webhooks-api.md`) for the simulator alone. The gateway holds the
  * same facts in src/upstream/wire.ts; were the simulator to import them, a wrong constant there
  * would agree with itself and every test would pass. test/simulator/api-facts.test.ts holds the
  * two copies equal, so changing either one alone fails the suite. (Wire *types* are still shared:

@@ -1,6 +1,6 @@
 /**
  * Sample data for `npm start` and `npm run simulator`: a few webhooks in every state, shaped
- * like the documented examples (`/work/shared/fixtures`). Ids and secrets are fixed and
+ * like the documented examples (`docs/fixtures`). Ids and secrets are fixed and
  * obviously fake, so demos and tests can name them.
  */
 

@@ -1,6 +1,6 @@
 /**
  * An in-memory Featurebase webhooks API, honest to the documented behaviour
- * (`/work/shared/featurebase-webhooks-api.md`), behind a `node:http` request handler. Request
+ * (`docs/featurebase-webhooks-api.md`), behind a `node:http` request handler. Request
  * order: record → fault switch → body size → auth → rate limit → route → version → id → handler.
  */
 

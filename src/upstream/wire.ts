@@ -1,7 +1,7 @@
 /**
  * The Featurebase webhooks API on the wire (API version `2026-01-01.nova` and later), written
  * once. The client, the simulator and the schema all speak these shapes; see
- * `../shared/featurebase-webhooks-api.md` for the sources behind each rule.
+ * `docs/featurebase-webhooks-api.md` for the sources behind each rule.
  */
 
 /** Every topic of `featurebase-node@0.14.1` (28). Featurebase may add more at any time. */
