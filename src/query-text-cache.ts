@@ -41,14 +41,15 @@ export interface TextCacheBounds {
 }
 
 /**
- * Parsed documents: 1,024 entries (Yoga's own default), 8 MB in all, 256 KB each (about 400
- * tokens: the full introspection query weighs about 100 KB, this gateway's example operations
- * under 40 KB).
+ * Parsed documents: 1,024 entries (Yoga's own default), 8 MB in all, 384 KB each: about 640
+ * tokens, well above real operations (the full introspection query weighs about 100 KB, this
+ * gateway's example operations under 40 KB), and well below the heaviest text the token limit
+ * lets through (1,000 tokens, ~600 KB), so a flood of those never pushes real ones out.
  */
 export const DOCUMENT_CACHE_BOUNDS: TextCacheBounds = {
   maxEntries: 1024,
   maxBytes: 8 * 1024 * 1024,
-  maxEntryBytes: 256 * 1024,
+  maxEntryBytes: 384 * 1024,
 };
 
 /** Syntax errors: a message and the text they point into. */
