@@ -7,8 +7,8 @@
  * about 13 MB, and whatever a request's params hold stays alive while its upstream calls wait.
  * So the JSON is bounded in bytes, nesting depth and number of values:
  *
- * - `scanJsonBody` checks a raw JSON body BEFORE it is parsed (the HTTP front runs it on every
- *   JSON POST): one pass over the bytes, no allocation, so refusing costs next to nothing;
+ * - `JsonBoundsScan` checks a raw JSON body BEFORE it is parsed, as it streams in (the HTTP
+ *   front runs it on every JSON POST): one pass over the bytes, so refusing costs next to nothing;
  * - `useJsonValueLimits` checks already-parsed params (GET query strings, form posts, and
  *   `yoga.fetch`), before anything keeps them.
  *
@@ -174,11 +174,6 @@ export class JsonBoundsScan {
     this.#violation = violation;
     return violation;
   }
-}
-
-/** A whole body at once. */
-export function scanJsonBody(body: Uint8Array, limits: JsonLimits): JsonLimitViolation | undefined {
-  return new JsonBoundsScan(limits).feed(body);
 }
 
 /** A member name as JSON.parse would read it (escapes such as `\u0076ariables` included). */

@@ -10,9 +10,11 @@ import {
   DEFAULT_JSON_LIMITS,
   JsonBoundsScan,
   type JsonLimits,
-  scanJsonBody,
 } from '../../src/json-limits.ts';
 
+/** A whole body at once, as the front sees one that arrived in a single chunk. */
+const scanJsonBody = (body: Uint8Array, limits: JsonLimits) =>
+  new JsonBoundsScan(limits).feed(body);
 const scan = (body: unknown, limits: JsonLimits = DEFAULT_JSON_LIMITS) =>
   scanJsonBody(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), limits);
 

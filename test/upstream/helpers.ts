@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type Dispatcher, MockAgent } from 'undici';
+import { expect } from 'vitest';
 import type { Caller } from '../../src/upstream/caller.ts';
 import {
   createFeaturebaseClient,
@@ -18,6 +19,7 @@ import {
 import type { UpstreamAttemptEvent } from '../../src/upstream/request.ts';
 import type { ResilienceEvent } from '../../src/upstream/resilience.ts';
 import type { WireWebhook } from '../../src/upstream/wire.ts';
+import { compareFastest } from '../support/timing.ts';
 
 export const ORIGIN = 'https://featurebase.test';
 export const ID = '507f1f77bcf86cd799439011';
@@ -109,18 +111,28 @@ export function testClient(
 }
 
 /**
- * The baseline of "refused at once": a read that reaches a mock Featurebase of its own (so it
- * counts in no test's calls) and succeeds, by a client with the test settings. A refusal that
- * makes no call must cost less (`compareFastest` in test/support/timing.ts). Close it after.
+ * Expects `refuse` (a call refused without reaching Featurebase) to cost less than one read that
+ * does reach a mock Featurebase and succeeds, made by a client with the test settings on an
+ * upstream of its own (so it counts in no test's calls). Both timed in the same run, fastest of
+ * 20 each, alternating (`compareFastest` in test/support/timing.ts): a refusal costs about a
+ * quarter of a call; one that waited for anything (a timer, a slot, a reset) would cost many
+ * times more.
  */
-export function healthyRead(): { read: () => Promise<unknown>; close: () => Promise<void> } {
+export async function expectCheaperThanACall(refuse: () => Promise<unknown>): Promise<void> {
   const healthy = mockUpstream();
   healthy.pool
     .intercept({ path: `/v2/webhooks/${ID}`, method: 'GET' })
     .reply(200, WEBHOOK)
     .persist();
   const { client } = testClient(healthy.agent);
-  return { read: () => client.webhooks.retrieve(ID, caller()), close: () => healthy.agent.close() };
+  try {
+    const cost = await compareFastest(refuse, () => client.webhooks.retrieve(ID, caller()), {
+      rounds: 20,
+    });
+    expect(cost.ratio, cost.note).toBeLessThan(1);
+  } finally {
+    await healthy.agent.close();
+  }
 }
 
 /** Resolves to the error the promise rejects with; fails the test if it resolves. */
