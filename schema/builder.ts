@@ -7,7 +7,7 @@
 import SchemaBuilder from '@pothos/core';
 import DirectivePlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
-import type { GatewayContext } from '../src/context.ts';
+import type { GatewayContext } from '../src/graphql/context.ts';
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;

@@ -5,7 +5,7 @@
  */
 
 import { GraphQLError, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import type { GatewayContext } from '../src/context.ts';
+import type { GatewayContext } from '../src/graphql/context.ts';
 
 export function guardEntities(schema: GraphQLSchema): GraphQLSchema {
   const field = schema.getQueryType()?.getFields()['_entities'];

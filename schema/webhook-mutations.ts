@@ -1,6 +1,6 @@
 /**
  * Mutations on webhooks and their inputs. Checking and converting the inputs is the job of
- * `src/webhook-input.ts` (called through the context), so this file only declares shapes.
+ * `src/webhooks/input.ts` (called through the context), so this file only declares shapes.
  */
 
 import { builder } from './builder.ts';

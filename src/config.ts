@@ -4,9 +4,9 @@
  * variable (and never echoes a key).
  */
 
-import { isSupportedApiVersion } from './credentials.ts';
-import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './memory-budget.ts';
-import { DEFAULT_LIMITS, type RequestLimits } from './request-limits.ts';
+import { DEFAULT_LIMITS, type RequestLimits } from './graphql/request-limits.ts';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './http/memory-budget.ts';
+import { isSupportedApiVersion } from './webhooks/credentials.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -45,9 +45,9 @@ export interface GatewayConfig {
    * public API. `false` for deployments that only serve a router (`_service` keeps working).
    */
   introspection: boolean;
-  /** GraphQL request limits (see `request-limits.ts` for each default and why). */
+  /** GraphQL request limits (see `graphql/request-limits.ts` for each default and why). */
   limits: RequestLimits;
-  /** Connections, requests in execution and body memory (see `memory-budget.ts`). */
+  /** Connections, requests in execution and body memory (see `http/memory-budget.ts`). */
   server: Pick<ServerLimits, 'maxConnections' | 'maxRequestsInFlight' | 'shedAtLagMs'>;
   /**
    * Browser origins allowed by CORS (exact `scheme://host[:port]`). Default: none, so browsers on

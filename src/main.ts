@@ -4,12 +4,12 @@
  */
 
 import { ConfigError, type GatewayConfig, loadConfig } from './config.ts';
-import { eventSummary } from './event-summary.ts';
-import { createGateway, GRAPHQL_PATH } from './gateway.ts';
-import { createGatewayServer } from './http-server.ts';
-import { createLogger } from './logger.ts';
-import { drain } from './shutdown.ts';
+import { createGateway, GRAPHQL_PATH } from './graphql/gateway.ts';
+import { createGatewayServer } from './http/server.ts';
+import { drain } from './http/shutdown.ts';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
+import { eventSummary } from './telemetry/event-summary.ts';
+import { createLogger } from './telemetry/logger.ts';
 import {
   createFeaturebaseClient,
   createUpstreamAgent,

@@ -4,7 +4,7 @@
  * workspace holding the same 10 webhooks (Featurebase's per-workspace maximum).
  *
  * Why several tenants: the gateway shares concurrent rotations of one webhook with the same key
- * (single-flight, `src/single-flight.ts`). With one key and 10 ids, 20 connections rotating
+ * (single-flight, `src/webhooks/single-flight.ts`). With one key and 10 ids, 20 connections rotating
  * secrets would collide all the time and the gateway would make fewer upstream calls than the
  * baseline, which is not the cost we want to measure. Requests walk round-robin over
  * (tenant, webhook) slots, so two in-flight rotations almost never share a key and an id.

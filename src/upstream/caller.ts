@@ -13,7 +13,7 @@ export interface Caller {
   signal?: AbortSignal;
   /**
    * The client's network address. Calls with a key Featurebase has not accepted yet share the
-   * upstream by address (`resilience.ts`); never sent, logged or kept beyond the call.
+   * upstream by address (`resilience/resilience.ts`); never sent, logged or kept beyond the call.
    */
   clientAddress?: string;
 }

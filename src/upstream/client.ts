@@ -4,9 +4,13 @@
  */
 
 import type { Dispatcher } from 'undici';
-import { type AttemptObserver, createRequestFunction } from './request.ts';
-import { Resilience, type ResilienceObserver, type UpstreamHealth } from './resilience.ts';
-import type { JitterMode } from './retry.ts';
+import { type AttemptObserver, createRequestFunction } from './request/request.ts';
+import type { JitterMode } from './request/retry.ts';
+import {
+  Resilience,
+  type ResilienceObserver,
+  type UpstreamHealth,
+} from './resilience/resilience.ts';
 import { WebhooksResource } from './webhooks.ts';
 
 export interface FeaturebaseClientOptions {
@@ -18,7 +22,7 @@ export interface FeaturebaseClientOptions {
   timeoutMs: number;
   /** Time allowed for one call with all its retries and waits. Default `round(2.5 × timeoutMs)`. */
   totalTimeoutMs?: number;
-  /** Retries after the first attempt, for what may be retried (see `retry.ts`). Default `2`. */
+  /** Retries after the first attempt, for what may be retried (see `request/retry.ts`). Default `2`. */
   maxRetries?: number;
   /** Backoff before the first retry, doubled for each next one. Default `250`. */
   retryBaseDelayMs?: number;

@@ -9,11 +9,6 @@ export { decodeDeleted, decodeWebhook, decodeWebhookList } from './decode.ts';
 export * from './errors.ts';
 export { pathTemplate, WEBHOOKS_PATH, webhookPath } from './path.ts';
 export {
-  type RateLimitAnswer,
-  RateLimitGate,
-  type RateLimitGateOptions,
-} from './rate-limit-gate.ts';
-export {
   type AttemptObserver,
   createRequestFunction,
   createUpstreamAgent,
@@ -25,17 +20,7 @@ export {
   type UpstreamAttemptEvent,
   type UpstreamRequest,
   type UpstreamResponse,
-} from './request.ts';
-export {
-  type BreakerState,
-  type CallScope,
-  isUpstreamFailure,
-  Resilience,
-  type ResilienceConfig,
-  type ResilienceEvent,
-  type ResilienceObserver,
-  type UpstreamHealth,
-} from './resilience.ts';
+} from './request/request.ts';
 export {
   backoffDelay,
   decideRetry,
@@ -47,7 +32,22 @@ export {
   type RetryDecision,
   type RetryPolicy,
   retryAfterSeconds,
-} from './retry.ts';
-export { RetryBudget, type RetryBudgetOptions } from './retry-budget.ts';
+} from './request/retry.ts';
+export {
+  type RateLimitAnswer,
+  RateLimitGate,
+  type RateLimitGateOptions,
+} from './resilience/rate-limit-gate.ts';
+export {
+  type BreakerState,
+  type CallScope,
+  isUpstreamFailure,
+  Resilience,
+  type ResilienceConfig,
+  type ResilienceEvent,
+  type ResilienceObserver,
+  type UpstreamHealth,
+} from './resilience/resilience.ts';
+export { RetryBudget, type RetryBudgetOptions } from './resilience/retry-budget.ts';
 export { WebhooksResource } from './webhooks.ts';
 export * from './wire.ts';

@@ -2,14 +2,14 @@
  * The six webhooks endpoints, one short method each over the shared request function. Each
  * method says only method, path, query and body; ids are checked (and encoded) by `path.ts`
  * before anything is sent. Whether a call may be retried follows from its method alone (see
- * `retry.ts`): POST and PATCH are never repeated once they may have reached Featurebase.
+ * `request/retry.ts`): POST and PATCH are never repeated once they may have reached Featurebase.
  */
 
 import type { Caller } from './caller.ts';
 import { decodeDeleted, decodeWebhook, decodeWebhookList } from './decode.ts';
 import { InvalidArgumentError, UpstreamProtocolError } from './errors.ts';
 import { WEBHOOKS_PATH, webhookPath } from './path.ts';
-import type { RequestFunction } from './request.ts';
+import type { RequestFunction } from './request/request.ts';
 import {
   LIMITS,
   WEBHOOK_STATUSES,

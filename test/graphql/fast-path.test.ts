@@ -1,18 +1,18 @@
 /**
- * The fast path (src/fast-path.ts) must answer exactly as Yoga does. Two real servers over the
+ * The fast path (src/http/fast-path.ts) must answer exactly as Yoga does. Two real servers over the
  * same gateway and simulator: one with the fast path in front, as main.ts builds it, one with
  * Yoga alone. Every request goes to both; status, content type, caching and body must match,
  * and the fast path must really have served the ordinary ones: the first time a text is seen
  * through Yoga's pipeline, and again directly once Yoga has accepted it
- * (src/prepared-operations.ts).
+ * (src/graphql/prepared-operations.ts).
  */
 
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ServedBy } from '../../src/fast-path.ts';
-import { createGraphQLFront } from '../../src/graphql-front.ts';
-import { createHttpServer } from '../../src/http-server.ts';
+import type { ServedBy } from '../../src/http/fast-path.ts';
+import { createGraphQLFront } from '../../src/http/graphql-front.ts';
+import { createHttpServer } from '../../src/http/server.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
 import { API_KEY, startTestGateway } from '../support/gateway.ts';
 

@@ -5,7 +5,7 @@
  */
 
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createGateway } from '../../src/gateway.ts';
+import { createGateway } from '../../src/graphql/gateway.ts';
 import { SEED_WEBHOOK_IDS, startSimulator } from '../../src/simulator/index.ts';
 import { createFeaturebaseClient, createUpstreamAgent } from '../../src/upstream/index.ts';
 import { API_KEY, captureLogger, sendGraphQL, startTestGateway } from '../support/gateway.ts';

@@ -73,7 +73,7 @@ describe('logs', () => {
     expect(output).toContain('[Redacted]');
   });
 
-  it('scrubs from error messages every shape src/secret-shapes.ts names, random tokens included', () => {
+  it('scrubs from error messages every shape src/telemetry/secret-shapes.ts names, random tokens included', () => {
     const { logger, captured: lines } = captureLogger();
     const token = 'aB3dE5fG7hJ9kL1mN3pQ5rS7';
     logger.error({ err: new Error(`refused ${token}, pk_live_42 and rk_test_42`) }, 'boom');

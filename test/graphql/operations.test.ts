@@ -5,10 +5,10 @@
  */
 
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { resolveCredentials } from '../../src/credentials.ts';
 import { SEED_WEBHOOK_IDS, startSimulator } from '../../src/simulator/index.ts';
 import { createFeaturebaseClient, createUpstreamAgent } from '../../src/upstream/index.ts';
-import { WebhookOperations } from '../../src/webhook-operations.ts';
+import { resolveCredentials } from '../../src/webhooks/credentials.ts';
+import { WebhookOperations } from '../../src/webhooks/operations.ts';
 import { API_KEY } from '../support/gateway.ts';
 
 const running = await startSimulator();

@@ -7,7 +7,7 @@
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetWebhookDocument } from '../../schema/generated/operations.ts';
-import { maskError, scrubLeakyErrors } from '../../src/graphql-errors.ts';
+import { maskError, scrubLeakyErrors } from '../../src/graphql/errors.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
 import {
   CircuitOpenError,

@@ -11,8 +11,8 @@
 
 import type { Socket } from 'node:net';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ServedBy } from '../../src/fast-path.ts';
-import { LINGER_AFTER_REFUSAL_MS } from '../../src/http-server.ts';
+import type { ServedBy } from '../../src/http/fast-path.ts';
+import { LINGER_AFTER_REFUSAL_MS } from '../../src/http/server.ts';
 import {
   codesOf,
   listen,

@@ -585,7 +585,7 @@ describe('G16 paging arguments out of range', () => {
         { accept },
       );
       expect(answer.status).toBe(400);
-      // The variable and the reason; the value itself is not echoed (src/message-hygiene.ts).
+      // The variable and the reason; the value itself is not echoed (src/graphql/message-hygiene.ts).
       expect(answer.json?.errors?.[0]?.message).toBe(
         'Variable "$first" got an invalid value; Int cannot represent a non-integer value.',
       );
@@ -765,7 +765,7 @@ describe('G21 oversized or unknown input values', () => {
   it('G21 topics: ["NOT_A_TOPIC"] in variables: an enum coercion error, 400 (both Accept types: Yoga), no call', async () => {
     const input = { ...VALID_CREATE, topics: ['NOT_A_TOPIC'] };
     for (const answer of await requestError(CREATE, { input }, {}, 400)) {
-      // The path and the enum, not the value (src/message-hygiene.ts).
+      // The path and the enum, not the value (src/graphql/message-hygiene.ts).
       expect(answer.json?.errors?.[0]?.message).toBe(
         'Variable "$input" got an invalid value at "input.topics[0]"; The value does not exist in "WebhookTopic" enum.',
       );

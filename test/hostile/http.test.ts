@@ -12,7 +12,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHttpServer, SERVER_TIMEOUTS } from '../../src/http-server.ts';
+import { createHttpServer, SERVER_TIMEOUTS } from '../../src/http/server.ts';
 import {
   codesOf,
   type Exchange,

@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RSS_TARGET_BYTES } from '../../src/memory-budget.ts';
+import { RSS_TARGET_BYTES } from '../../src/http/memory-budget.ts';
 import { type RunningSimulator, startSimulator } from '../../src/simulator/index.ts';
 import { HOSTILE_SEED, SENTINEL_ID, SENTINEL_KEY } from '../support/hostile.ts';
 

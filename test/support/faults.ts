@@ -28,7 +28,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { type Agent, type Dispatcher, request as undiciRequest } from 'undici';
 import { expect } from 'vitest';
-import { createGateway, type Gateway } from '../../src/gateway.ts';
+import { createGateway, type Gateway } from '../../src/graphql/gateway.ts';
 import { SAMPLE_WEBHOOKS, SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
 import {
   createFeaturebaseClient,

@@ -9,14 +9,14 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type DocumentNode, print } from 'graphql';
 import type { Agent } from 'undici';
 import type { LogLevel } from '../../src/config.ts';
-import { createGateway, type Gateway } from '../../src/gateway.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createGateway, type Gateway } from '../../src/graphql/gateway.ts';
 import {
   DEMO_API_KEY,
   type FeaturebaseSimulator,
   type StartSimulatorOptions,
   startSimulator,
 } from '../../src/simulator/index.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 import {
   createFeaturebaseClient,
   createUpstreamAgent,

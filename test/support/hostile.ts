@@ -13,8 +13,8 @@
 import type { Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { expect } from 'vitest';
-import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
-import { createGatewayServer, type GatewayServerOptions } from '../../src/http-server.ts';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/graphql/gateway.ts';
+import { createGatewayServer, type GatewayServerOptions } from '../../src/http/server.ts';
 import { type RequestFilter, SAMPLE_WEBHOOKS } from '../../src/simulator/index.ts';
 import { createFeaturebaseClient, createUpstreamAgent } from '../../src/upstream/index.ts';
 import type { WireWebhook } from '../../src/upstream/wire.ts';

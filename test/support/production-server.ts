@@ -6,10 +6,10 @@
  */
 
 import type { AddressInfo } from 'node:net';
-import type { ServedBy } from '../../src/fast-path.ts';
-import type { Gateway } from '../../src/gateway.ts';
-import { createGraphQLFront } from '../../src/graphql-front.ts';
-import { createHttpServer } from '../../src/http-server.ts';
+import type { Gateway } from '../../src/graphql/gateway.ts';
+import type { ServedBy } from '../../src/http/fast-path.ts';
+import { createGraphQLFront } from '../../src/http/graphql-front.ts';
+import { createHttpServer } from '../../src/http/server.ts';
 
 export interface ProductionServer {
   /** `http://127.0.0.1:<port>/graphql` */

@@ -1,10 +1,10 @@
 /**
- * The CPU-shortage signal (src/event-loop-pressure.ts): an event loop kept busy is seen as such,
+ * The CPU-shortage signal (src/http/event-loop-pressure.ts): an event loop kept busy is seen as such,
  * one stall is not, and a threshold of 0 turns the signal off.
  */
 
 import { describe, expect, it } from 'vitest';
-import { watchEventLoop } from '../../src/event-loop-pressure.ts';
+import { watchEventLoop } from '../../src/http/event-loop-pressure.ts';
 
 /** Keeps the event loop busy, as a flood of expensive requests would. */
 function busyFor(ms: number): void {

@@ -1,5 +1,5 @@
 /**
- * Bounds on a request's variables and extensions (src/json-limits.ts), before JSON.parse on the
+ * Bounds on a request's variables and extensions (src/graphql/json-limits.ts), before JSON.parse on the
  * raw body and after it on parsed params: both must agree on what real requests carry and what
  * the padding attack carries.
  */
@@ -10,7 +10,7 @@ import {
   DEFAULT_JSON_LIMITS,
   JsonBoundsScan,
   type JsonLimits,
-} from '../../src/json-limits.ts';
+} from '../../src/graphql/json-limits.ts';
 
 /** A whole body at once, as the front sees one that arrived in a single chunk. */
 const scanJsonBody = (body: Uint8Array, limits: JsonLimits) =>

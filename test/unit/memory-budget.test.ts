@@ -1,20 +1,23 @@
 /**
- * The memory budget (src/memory-budget.ts) adds up under the heap cap and the RSS target with
+ * The memory budget (src/http/memory-budget.ts) adds up under the heap cap and the RSS target with
  * the shipped defaults, the cap is the one `npm run start:prod` uses, and the pieces that shed
- * load (src/load-shedding.ts) keep their counts.
+ * load (src/http/load-shedding.ts) keep their counts.
  */
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BodyMemory, InFlightLimit } from '../../src/load-shedding.ts';
+import {
+  DOCUMENT_CACHE_BOUNDS,
+  PARSE_ERROR_CACHE_BOUNDS,
+} from '../../src/graphql/query-text-cache.ts';
+import { BodyMemory, InFlightLimit } from '../../src/http/load-shedding.ts';
 import {
   DEFAULT_SERVER_LIMITS,
   HEAP_CAP_BYTES,
   RSS_TARGET_BYTES,
   worstCaseHeapBytes,
   worstCaseRssBytes,
-} from '../../src/memory-budget.ts';
-import { DOCUMENT_CACHE_BOUNDS, PARSE_ERROR_CACHE_BOUNDS } from '../../src/query-text-cache.ts';
+} from '../../src/http/memory-budget.ts';
 
 const DEFAULTS = {
   server: DEFAULT_SERVER_LIMITS,

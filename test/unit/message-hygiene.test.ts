@@ -1,5 +1,5 @@
 /**
- * src/message-hygiene.ts over a small schema of its own, for what the gateway's schema cannot
+ * src/graphql/message-hygiene.ts over a small schema of its own, for what the gateway's schema cannot
  * produce: a scalar that words its refusal in a way the module does not know, values crafted
  * to look like the parts of a message, and error texts of other validation rules.
  */
@@ -12,7 +12,7 @@ import {
   buildSchema as parseSchema,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { scrubLeakyErrors } from '../../src/graphql-errors.ts';
+import { scrubLeakyErrors } from '../../src/graphql/errors.ts';
 
 const SENTINEL = 'SENTINEL-value-4242';
 

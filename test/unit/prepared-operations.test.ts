@@ -1,12 +1,12 @@
 /**
- * The memory of accepted query texts (src/prepared-operations.ts): a mark on the documents of
+ * The memory of accepted query texts (src/graphql/prepared-operations.ts): a mark on the documents of
  * Yoga's parse cache, under the operation name they were executed with; nothing of its own.
  */
 
 import { buildSchema, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { type DirectExecution, PreparedOperations } from '../../src/prepared-operations.ts';
-import { documentCache } from '../../src/query-text-cache.ts';
+import { type DirectExecution, PreparedOperations } from '../../src/graphql/prepared-operations.ts';
+import { documentCache } from '../../src/graphql/query-text-cache.ts';
 
 function setUp(bounds?: Parameters<typeof documentCache>[0]) {
   const documents = documentCache(bounds);

@@ -3,7 +3,7 @@ import {
   checkPublicHttpsUrl,
   PUBLIC_URL_MAX_LENGTH,
   type PublicUrlRefusal,
-} from '../../src/public-url.ts';
+} from '../../src/webhooks/public-url.ts';
 import { compareFastest } from '../support/timing.ts';
 
 /** `https://example.com/` is 20 characters. */

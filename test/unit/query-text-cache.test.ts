@@ -1,5 +1,5 @@
 /**
- * Query texts kept between requests (src/query-text-cache.ts): never one with a string literal,
+ * Query texts kept between requests (src/graphql/query-text-cache.ts): never one with a string literal,
  * which may be a key or a secret written into the query; bounded in entries, in estimated bytes
  * and per entry; least recently used out first.
  */
@@ -12,7 +12,7 @@ import {
   documentCache,
   documentWeight,
   mayKeepQueryText,
-} from '../../src/query-text-cache.ts';
+} from '../../src/graphql/query-text-cache.ts';
 
 const UNBOUNDED = { maxEntries: 1000, maxBytes: 1e9, maxEntryBytes: 1e9 };
 const byLength = (text: string) => text.length;

@@ -1,7 +1,7 @@
-/** The one definition of "shaped like a key or a secret" (src/secret-shapes.ts). */
+/** The one definition of "shaped like a key or a secret" (src/telemetry/secret-shapes.ts). */
 
 import { describe, expect, it } from 'vitest';
-import { isSecretShaped, scrubSecretShapes } from '../../src/secret-shapes.ts';
+import { isSecretShaped, scrubSecretShapes } from '../../src/telemetry/secret-shapes.ts';
 
 describe('isSecretShaped', () => {
   it.each([

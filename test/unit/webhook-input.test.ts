@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BadUserInputError } from '../../src/errors.ts';
+import { BadUserInputError } from '../../src/webhooks/errors.ts';
 import {
   type CreateWebhookInput,
   type HeaderInput,
   toCreateParams,
   toUpdateParams,
   type UpdateWebhookInput,
-} from '../../src/webhook-input.ts';
+} from '../../src/webhooks/input.ts';
 import { compareFastest } from '../support/timing.ts';
 
 /** Put into every refused value, so a test can tell the value was not echoed. */

@@ -1,11 +1,11 @@
 /**
- * The fair bulkhead (src/upstream/fair-bulkhead.ts): totals and per-partition shares of slots
+ * The fair bulkhead (src/upstream/resilience/fair-bulkhead.ts): totals and per-partition shares of slots
  * and queue, turns between partitions, waiters that give up, and partitions forgotten when idle.
  * Tasks are held open by hand, so every step is deterministic (no timing).
  */
 
 import { describe, expect, it } from 'vitest';
-import { FairBulkhead, SlotRefusedError } from '../../src/upstream/fair-bulkhead.ts';
+import { FairBulkhead, SlotRefusedError } from '../../src/upstream/resilience/fair-bulkhead.ts';
 
 const abortReason = (signal: AbortSignal) => signal.reason;
 

@@ -16,8 +16,8 @@ import {
   type FeaturebaseClient,
   type FeaturebaseClientOptions,
 } from '../../src/upstream/client.ts';
-import type { UpstreamAttemptEvent } from '../../src/upstream/request.ts';
-import type { ResilienceEvent } from '../../src/upstream/resilience.ts';
+import type { UpstreamAttemptEvent } from '../../src/upstream/request/request.ts';
+import type { ResilienceEvent } from '../../src/upstream/resilience/resilience.ts';
 import type { WireWebhook } from '../../src/upstream/wire.ts';
 import { compareFastest } from '../support/timing.ts';
 

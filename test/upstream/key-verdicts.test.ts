@@ -1,11 +1,11 @@
 /**
- * What the client remembers of Featurebase's verdicts on keys (src/upstream/key-verdicts.ts):
+ * What the client remembers of Featurebase's verdicts on keys (src/upstream/resilience/key-verdicts.ts):
  * refusals for a short while, acceptances for longer, one probe at a time for an unknown key,
  * and bounded maps. A hand-driven clock; no timing.
  */
 
 import { describe, expect, it } from 'vitest';
-import { type KeyAdmission, KeyVerdicts } from '../../src/upstream/key-verdicts.ts';
+import { type KeyAdmission, KeyVerdicts } from '../../src/upstream/resilience/key-verdicts.ts';
 
 function verdicts(overrides: Partial<ConstructorParameters<typeof KeyVerdicts>[0]> = {}) {
   const clock = { now: 1_000_000 };

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RateLimitError, RateLimitGateError } from '../../src/upstream/errors.ts';
-import { RateLimitGate } from '../../src/upstream/rate-limit-gate.ts';
+import { RateLimitGate } from '../../src/upstream/resilience/rate-limit-gate.ts';
 import {
   API_KEY,
   caller,

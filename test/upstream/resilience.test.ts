@@ -18,7 +18,7 @@ import {
   UpstreamOverloadedError,
   UpstreamRefusedError,
 } from '../../src/upstream/errors.ts';
-import { Resilience, type ResilienceConfig } from '../../src/upstream/resilience.ts';
+import { Resilience, type ResilienceConfig } from '../../src/upstream/resilience/resilience.ts';
 import {
   API_KEY,
   caller,

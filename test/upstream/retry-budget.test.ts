@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { RetryBudget } from '../../src/upstream/retry-budget.ts';
+import { RetryBudget } from '../../src/upstream/resilience/retry-budget.ts';
 
 function budget(options: { ratio?: number; minRetries?: number; windowMs?: number } = {}) {
   const clock = { now: 5_000_000 };

@@ -18,7 +18,7 @@ import {
   parseRetryAfter,
   type RetryPolicy,
   retryAfterSeconds,
-} from '../../src/upstream/retry.ts';
+} from '../../src/upstream/request/retry.ts';
 
 const refused = new UpstreamConnectionError('refused', false);
 const reset = new UpstreamConnectionError('reset', true);

@@ -1,6 +1,6 @@
 /**
  * What a GraphQL error message may say: no schema hints, no value the caller sent, nothing
- * shaped like a key or a secret. `graphql-errors.ts` applies it to every error before it is
+ * shaped like a key or a secret. `errors.ts` applies it to every error before it is
  * sent, whoever made it.
  *
  * graphql-js echoes values in its messages: variable coercion quotes the whole variable
@@ -22,7 +22,7 @@
  */
 
 import { type GraphQLError, Kind, print } from 'graphql';
-import { isSecretShaped, scrubSecretShapes } from './secret-shapes.ts';
+import { isSecretShaped, scrubSecretShapes } from '../telemetry/secret-shapes.ts';
 
 /** A GraphQL name, and a type reference as graphql-js prints it (`[WebhookTopic!]!`). */
 const NAME = '[_A-Za-z][_0-9A-Za-z]*';

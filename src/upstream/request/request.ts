@@ -2,18 +2,18 @@
  * The one function that talks to Featurebase. It owns everything every endpoint shares: the base
  * URL, the headers (and only those), timeouts per attempt and in total, retries, the caller's
  * abort signal, the response size cap, JSON decoding and the mapping of every failure onto the
- * error hierarchy of `errors.ts`. Endpoint methods (`webhooks.ts`) only say method, path, query
+ * error hierarchy of `../errors.ts`. Endpoint methods (`../webhooks.ts`) only say method, path, query
  * and body.
  *
  * The HTTP seam is an injected undici `Dispatcher` (a keep-alive `Agent` in production, a
  * `MockAgent` in tests): no global dispatcher, no global fetch.
  *
- * Each call goes through `resilience.ts` (rate-limit gate, circuit breaker, retry budget,
+ * Each call goes through `../resilience/resilience.ts` (rate-limit gate, circuit breaker, retry budget,
  * bulkhead); see there for the order and why.
  */
 
 import { Agent, type Dispatcher } from 'undici';
-import { abortReason, type Caller } from './caller.ts';
+import { abortReason, type Caller } from '../caller.ts';
 import {
   errorFromResponse,
   InvalidArgumentError,
@@ -21,9 +21,10 @@ import {
   UpstreamOverloadedError,
   UpstreamProtocolError,
   UpstreamTimeoutError,
-} from './errors.ts';
-import { pathTemplate } from './path.ts';
-import type { CallScope, Resilience, Tenant } from './resilience.ts';
+} from '../errors.ts';
+import { pathTemplate } from '../path.ts';
+import type { CallScope, Resilience, Tenant } from '../resilience/resilience.ts';
+import { RATE_LIMIT_HEADERS } from '../wire.ts';
 import {
   decideRetry,
   type HttpMethod,
@@ -32,7 +33,6 @@ import {
   type RetryPolicy,
   retryAfterSeconds,
 } from './retry.ts';
-import { RATE_LIMIT_HEADERS } from './wire.ts';
 
 export type { HttpMethod } from './retry.ts';
 

@@ -1,9 +1,9 @@
 /**
  * Reads a request body into memory, within the body limit and the body-memory budget
- * (src/load-shedding.ts `BodyMemory`), with or without a Content-Length. A body over the limit
+ * (src/http/load-shedding.ts `BodyMemory`), with or without a Content-Length. A body over the limit
  * is refused as soon as that is known (from the header, or while it streams), and so is one the
  * budget cannot hold; reading stops there, and the connection is closed once the refusal is
- * sent (src/http-server.ts). The caller releases the body's memory once it has parsed it.
+ * sent (src/http/server.ts). The caller releases the body's memory once it has parsed it.
  */
 
 import type { IncomingMessage } from 'node:http';

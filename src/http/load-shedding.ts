@@ -2,7 +2,7 @@
  * What the HTTP front refuses instead of letting memory grow: too many GraphQL requests in
  * execution at once, and more request-body bytes in memory than the budget allows. Both refuse
  * with a fast 503 and `Retry-After`, so a burst costs its senders a retry, not the process its
- * heap (src/memory-budget.ts has the arithmetic).
+ * heap (src/http/memory-budget.ts has the arithmetic).
  */
 
 /** A counter with a ceiling: requests in execution. */

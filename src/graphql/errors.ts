@@ -8,9 +8,7 @@
 
 import { type ExecutionResult, GraphQLError, type GraphQLErrorExtensions } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { type ErrorCode, GatewayError } from './errors.ts';
-import { hygienicMessage } from './message-hygiene.ts';
-import { isSecretShaped, scrubSecretShapes } from './secret-shapes.ts';
+import { isSecretShaped, scrubSecretShapes } from '../telemetry/secret-shapes.ts';
 import {
   AuthenticationError,
   BadRequestError,
@@ -28,8 +26,10 @@ import {
   UpstreamProtocolError,
   UpstreamRefusedError,
   UpstreamTimeoutError,
-} from './upstream/errors.ts';
-import type { WireErrorType } from './upstream/wire.ts';
+} from '../upstream/errors.ts';
+import type { WireErrorType } from '../upstream/wire.ts';
+import { type ErrorCode, GatewayError } from '../webhooks/errors.ts';
+import { hygienicMessage } from './message-hygiene.ts';
 
 interface PublicError {
   code: ErrorCode;
@@ -80,7 +80,7 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 
 /**
  * The message may not hold schema suggestions, the caller's values or anything secret-shaped
- * (src/message-hygiene.ts), and Yoga's `originalError` extension of a JSON parse error quotes
+ * (src/graphql/message-hygiene.ts), and Yoga's `originalError` extension of a JSON parse error quotes
  * the whole request body (which may hold a key): neither reaches a response.
  */
 function withoutLeaks(error: GraphQLError): GraphQLError {

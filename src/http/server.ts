@@ -22,8 +22,8 @@ import {
   ServerResponse,
 } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Gateway } from '../graphql/gateway.ts';
 import { type Pressure, watchEventLoop } from './event-loop-pressure.ts';
-import type { Gateway } from './gateway.ts';
 import { createGraphQLFront, type GraphQLFrontOptions } from './graphql-front.ts';
 import { DEFAULT_SERVER_LIMITS } from './memory-budget.ts';
 

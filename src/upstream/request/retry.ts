@@ -10,7 +10,7 @@
  * included, retry every method; we deliberately do not.)
  */
 
-import { UpstreamConnectionError, UpstreamHttpError, UpstreamTimeoutError } from './errors.ts';
+import { UpstreamConnectionError, UpstreamHttpError, UpstreamTimeoutError } from '../errors.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 

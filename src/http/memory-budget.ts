@@ -6,8 +6,8 @@
  *
  *   on the V8 heap                     bound                                   where
  *   the process at rest                ~35 MB (schema, modules, undici)        measured
- *   parsed query documents             8 MB, 1,024 texts, 384 KB each          query-text-cache.ts
- *   cached syntax errors               1 MB, 256 texts                         query-text-cache.ts
+ *   parsed query documents             8 MB, 1,024 texts, 384 KB each  graphql/query-text-cache.ts
+ *   cached syntax errors               1 MB, 256 texts                 graphql/query-text-cache.ts
  *   requests in execution              `maxRequestsInFlight` (64) × 1.2 MB     here
  *     per request: its variables (64 KB of JSON, 4,000 values), an uncached
  *     document (1,000 tokens ≈ 600 KB), its upstream answers (≤ 10 calls;

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { isSecretShaped } from './secret-shapes.ts';
+import { isSecretShaped } from '../../telemetry/secret-shapes.ts';
 
 /** Short printable ids only: the value goes into logs and an upstream header. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -17,7 +17,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * The caller's id is logged, sent to Featurebase and echoed back, so it must be an id and
  * nothing else: a short printable value (above) that is not shaped like a key or a secret (an
  * API key pasted into the wrong header would otherwise travel everywhere a request id goes).
- * UUIDs, ULIDs, W3C trace ids and ids like `req-123` pass; see src/secret-shapes.ts.
+ * UUIDs, ULIDs, W3C trace ids and ids like `req-123` pass; see src/telemetry/secret-shapes.ts.
  * Anything else is replaced by a fresh UUID, never repaired: a repaired value could still
  * carry part of a secret.
  */

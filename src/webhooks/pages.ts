@@ -8,14 +8,14 @@
  * middle of a page costs one call too (a slightly larger page, with the first S items dropped).
  */
 
-import { BadUserInputError } from './errors.ts';
 import {
   type KnownWebhookStatus,
   LIMITS,
   WEBHOOK_STATUSES,
   type WireWebhook,
   type WireWebhookList,
-} from './upstream/wire.ts';
+} from '../upstream/wire.ts';
+import { BadUserInputError } from './errors.ts';
 
 export interface PageRequest {
   first?: number | null | undefined;

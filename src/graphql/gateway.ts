@@ -7,18 +7,18 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { schema } from '../schema/index.ts';
-import { useBodyLimit } from './body-limit.ts';
-import { browserSafetyPlugins, corsOptions } from './browser-safety.ts';
+import { schema } from '../../schema/index.ts';
+import type { FeaturebaseClient } from '../upstream/client.ts';
+import { type CredentialDefaults, resolveCredentials } from '../webhooks/credentials.ts';
+import { SingleFlight } from '../webhooks/single-flight.ts';
 import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
-import { type CredentialDefaults, resolveCredentials } from './credentials.ts';
-import { expectedErrorCode, maskError, useLeakFreeErrors } from './graphql-errors.ts';
+import { expectedErrorCode, maskError, useLeakFreeErrors } from './errors.ts';
+import { useBodyLimit } from './plugins/body-limit.ts';
+import { browserSafetyPlugins, corsOptions } from './plugins/browser-safety.ts';
+import { requestIdOf, useRequestTracking } from './plugins/request-tracking.ts';
 import type { DirectExecution } from './prepared-operations.ts';
 import { documentCache, parseErrorCache } from './query-text-cache.ts';
 import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
-import { requestIdOf, useRequestTracking } from './request-tracking.ts';
-import { SingleFlight } from './single-flight.ts';
-import type { FeaturebaseClient } from './upstream/client.ts';
 
 export interface GatewayOptions {
   client: FeaturebaseClient;
@@ -79,7 +79,7 @@ mutation RotateSecret($id: ID!) {
 }
 `;
 
-/** What the Node server in front of Yoga reads of the gateway it fronts (src/fast-path.ts). */
+/** What the Node server in front of Yoga reads of the gateway it fronts (src/http/fast-path.ts). */
 export interface GatewayInternals {
   /** The access log: one log, whichever path answered. */
   logger: Logger;
@@ -89,7 +89,7 @@ export interface GatewayInternals {
   direct: DirectExecution;
   /**
    * Whether the request's credentials are a key Featurebase accepted lately: such tenants are
-   * served first when the gateway is short of CPU (src/event-loop-pressure.ts).
+   * served first when the gateway is short of CPU (src/http/event-loop-pressure.ts).
    */
   knownTenant(headers: Pick<Headers, 'get'>): boolean;
 }
@@ -121,7 +121,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Content-Length already says how long the body is.
     maxRequestBodySize: false,
     // Yoga's parse caches, bounded in bytes, minus texts with a string literal
-    // (src/query-text-cache.ts); prepared operations read the same documents.
+    // (src/graphql/query-text-cache.ts); prepared operations read the same documents.
     parserAndValidationCache: { documentCache: documents, errorCache: parseErrorCache() },
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
     // No file uploads here: a multipart body would only be one more thing to parse.
@@ -142,7 +142,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     maskedErrors: { maskError },
     logging: yogaLog,
     // Texts Yoga has accepted are executed again without these plugins' execution hooks
-    // (src/prepared-operations.ts): a plugin that must see every execution (onContextBuilding,
+    // (src/graphql/prepared-operations.ts): a plugin that must see every execution (onContextBuilding,
     // onExecute, onExecutionResult) has to be mirrored in `direct` below.
     plugins: [
       useHealth(options.client),
@@ -182,7 +182,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
 /**
  * The client's network address, for requests whose API key Featurebase has not accepted yet:
- * they share the upstream by address (src/upstream/fair-bulkhead.ts). `undefined` without a
+ * they share the upstream by address (src/upstream/resilience/fair-bulkhead.ts). `undefined` without a
  * socket (`yoga.fetch`).
  */
 function clientAddressOf(nodeRequest: unknown): string | undefined {

@@ -18,7 +18,7 @@
  * they are met. Forgetting costs at most one more call for that key.
  */
 
-import type { UpstreamErrorDetails } from './errors.ts';
+import type { UpstreamErrorDetails } from '../errors.ts';
 
 export interface KeyVerdictsOptions {
   /** Keys remembered per verdict (accepted, rejected). */

@@ -12,26 +12,26 @@
  */
 
 import DataLoader from 'dataloader';
-import type { CredentialsResult } from './credentials.ts';
-import { BadUserInputError } from './errors.ts';
-import { credentialFingerprint, SingleFlight } from './single-flight.ts';
-import type { Caller } from './upstream/caller.ts';
-import type { FeaturebaseClient } from './upstream/client.ts';
-import { AuthenticationError, NotFoundError, PermissionDeniedError } from './upstream/errors.ts';
-import { webhookPath } from './upstream/path.ts';
+import type { Caller } from '../upstream/caller.ts';
+import type { FeaturebaseClient } from '../upstream/client.ts';
+import { AuthenticationError, NotFoundError, PermissionDeniedError } from '../upstream/errors.ts';
+import { webhookPath } from '../upstream/path.ts';
 import {
   LIMITS,
   type WireDeletedWebhook,
   type WireWebhook,
   type WireWebhookList,
-} from './upstream/wire.ts';
+} from '../upstream/wire.ts';
+import type { CredentialsResult } from './credentials.ts';
+import { BadUserInputError } from './errors.ts';
 import {
   type CreateWebhookInput,
   toCreateParams,
   toUpdateParams,
   type UpdateWebhookInput,
-} from './webhook-input.ts';
-import { type PageRequest, planPage, toPage, type WebhookPage } from './webhook-pages.ts';
+} from './input.ts';
+import { type PageRequest, planPage, toPage, type WebhookPage } from './pages.ts';
+import { credentialFingerprint, SingleFlight } from './single-flight.ts';
 
 export interface WebhookOperationsOptions {
   client: FeaturebaseClient;

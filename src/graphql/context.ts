@@ -3,12 +3,12 @@
  * bound to both. Built fresh for every request, so nothing (loaders included) outlives it.
  */
 
-import { type CredentialDefaults, resolveCredentials } from './credentials.ts';
+import type { FeaturebaseClient } from '../upstream/client.ts';
+import type { WireWebhook } from '../upstream/wire.ts';
+import { type CredentialDefaults, resolveCredentials } from '../webhooks/credentials.ts';
+import { WebhookOperations } from '../webhooks/operations.ts';
+import type { SingleFlight } from '../webhooks/single-flight.ts';
 import type { RequestLimits } from './request-limits.ts';
-import type { SingleFlight } from './single-flight.ts';
-import type { FeaturebaseClient } from './upstream/client.ts';
-import type { WireWebhook } from './upstream/wire.ts';
-import { WebhookOperations } from './webhook-operations.ts';
 
 export interface GatewayContext {
   requestId: string;

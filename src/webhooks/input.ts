@@ -5,8 +5,6 @@
  * disagree we keep the stricter reading.
  */
 
-import { BadUserInputError } from './errors.ts';
-import { checkPublicHttpsUrl, PUBLIC_URL_MAX_LENGTH, type PublicUrlRefusal } from './public-url.ts';
 import {
   type KnownWebhookTopic,
   LIMITS,
@@ -15,7 +13,9 @@ import {
   WEBHOOK_TOPICS,
   type WireCreateParams,
   type WireUpdateParams,
-} from './upstream/wire.ts';
+} from '../upstream/wire.ts';
+import { BadUserInputError } from './errors.ts';
+import { checkPublicHttpsUrl, PUBLIC_URL_MAX_LENGTH, type PublicUrlRefusal } from './public-url.ts';
 
 /** GraphQL gives `null` for an explicit null and `undefined` for an absent field. */
 type Maybe<T> = T | null | undefined;

@@ -6,24 +6,31 @@
  *
  * - At most `maxRequestsInFlight` GraphQL requests are in execution; beyond that a request is
  *   shed at once with 503 and `Retry-After` (load shedding), before its body is read.
- * - While the process is short of CPU (src/event-loop-pressure.ts), requests without a key
+ * - While the process is short of CPU (src/http/event-loop-pressure.ts), requests without a key
  *   Featurebase has accepted are shed the same way, so tenants it knows are served first.
  * - POST bodies Yoga would parse are read here: within the body limit (413, also while a
  *   chunked body streams) and the body-memory budget (503). Nothing else reads a `/graphql`
  *   body; a POST of another type is refused unread.
  * - A JSON body's `variables` and `extensions` are bounded before it is parsed
- *   (src/json-limits.ts): 400 BAD_USER_INPUT.
+ *   (src/graphql/json-limits.ts): 400 BAD_USER_INPUT.
  * - Then the ordinary request (a JSON POST without CORS) goes to the fast path
- *   (src/fast-path.ts), and anything else to Yoga, with the body already read.
+ *   (src/http/fast-path.ts), and anything else to Yoga, with the body already read.
  *
- * A refusal that leaves a body unread closes the connection (src/http-server.ts). Refusals are
+ * A refusal that leaves a body unread closes the connection (src/http/server.ts). Refusals are
  * answered here with the same JSON error shape Yoga uses, `Cache-Control: no-store` and a
  * request id, written to the access log, and summarised in one warning a second.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Gateway, GRAPHQL_PATH, internalsOf } from '../graphql/gateway.ts';
+import {
+  JsonBoundsScan,
+  type JsonLimitViolation,
+  violationMessage,
+} from '../graphql/json-limits.ts';
+import { finishTracking } from '../graphql/plugins/request-tracking.ts';
+import { eventSummary } from '../telemetry/event-summary.ts';
 import type { Pressure } from './event-loop-pressure.ts';
-import { eventSummary } from './event-summary.ts';
 import {
   createFastPath,
   type FastPath,
@@ -32,13 +39,10 @@ import {
   RequestView,
   type ServedBy,
 } from './fast-path.ts';
-import { type Gateway, GRAPHQL_PATH, internalsOf } from './gateway.ts';
-import type { FrontHandler } from './http-server.ts';
-import { JsonBoundsScan, type JsonLimitViolation, violationMessage } from './json-limits.ts';
 import { BodyMemory, InFlightLimit } from './load-shedding.ts';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './memory-budget.ts';
 import { readRequestBody } from './request-body.ts';
-import { finishTracking } from './request-tracking.ts';
+import type { FrontHandler } from './server.ts';
 
 export interface GraphQLFrontOptions extends FastPathOptions {
   /** The admission and body-memory limits; each one left out keeps its default. */
@@ -160,7 +164,7 @@ function admit(front: Front, request: IncomingMessage, response: ServerResponse)
  * The body types Yoga parses into GraphQL params (JSON, `application/graphql`, and forms, which
  * need the CSRF header). A POST of any other type is refused by Yoga without reading its body
  * (403 without the CSRF header, else 415), so it is not read here either: the connection is
- * closed after the refusal instead (src/http-server.ts).
+ * closed after the refusal instead (src/http/server.ts).
  */
 const PARSED_BODY_TYPES = [
   'application/json',
@@ -200,7 +204,7 @@ function refuseOverloaded(
 }
 
 function refuseTooLarge(front: Front, request: IncomingMessage, response: ServerResponse): void {
-  // The same words and code as Yoga's own limit (src/body-limit.ts).
+  // The same words and code as Yoga's own limit (src/graphql/plugins/body-limit.ts).
   refuse(front, request, response, 413, {
     message: 'Request body too large',
     extensions: { code: 'REQUEST_ENTITY_TOO_LARGE' },

@@ -14,7 +14,7 @@
  * path never has to know how Yoga words or codes a refusal. A differential test holds the two
  * paths to the same answers.
  *
- * The body arrives read (src/graphql-front.ts reads and bounds it). It is let go as soon as it
+ * The body arrives read (src/http/graphql-front.ts reads and bounds it). It is let go as soon as it
  * is parsed, before any upstream call: only the parsed params live on while the operation runs.
  */
 
@@ -22,14 +22,14 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
 import type { GraphQLParams } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { type Gateway, GRAPHQL_PATH, internalsOf } from './gateway.ts';
-import { scrubLeakyErrors } from './graphql-errors.ts';
-import { PreparedOperations } from './prepared-operations.ts';
-import { finishTracking, noteOperationName } from './request-tracking.ts';
+import { scrubLeakyErrors } from '../graphql/errors.ts';
+import { type Gateway, GRAPHQL_PATH, internalsOf } from '../graphql/gateway.ts';
+import { finishTracking, noteOperationName } from '../graphql/plugins/request-tracking.ts';
+import { PreparedOperations } from '../graphql/prepared-operations.ts';
 
 export interface FastPathOptions {
   /**
-   * Run texts Yoga has already accepted without its pipeline (src/prepared-operations.ts).
+   * Run texts Yoga has already accepted without its pipeline (src/graphql/prepared-operations.ts).
    * Default `true`; `false` measures or tests the fast path alone.
    */
   prepared?: boolean;

@@ -1,6 +1,6 @@
 /**
  * The memory of query texts between requests: Yoga's parse caches (a text's document, or its
- * syntax error), which prepared operations read too (src/prepared-operations.ts). Keyed by
+ * syntax error), which prepared operations read too (src/graphql/prepared-operations.ts). Keyed by
  * client input, so bounded by construction: in entries, in estimated bytes, and per entry.
  *
  * Two rules decide what may be kept:

@@ -1,6 +1,6 @@
 /**
  * Errors the gateway raises itself, before or instead of an upstream call. Each carries the
- * stable `extensions.code` of the public contract; `graphql-errors.ts` turns them (and the
+ * stable `extensions.code` of the public contract; `src/graphql/errors.ts` turns them (and the
  * upstream client's errors) into GraphQL errors in one place.
  */
 

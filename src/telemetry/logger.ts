@@ -4,7 +4,7 @@
  */
 
 import { type DestinationStream, type Logger, pino } from 'pino';
-import type { LogLevel } from './config.ts';
+import type { LogLevel } from '../config.ts';
 import { scrubSecretShapes } from './secret-shapes.ts';
 
 /** Any key or secret that could ride along in a logged object. */

@@ -11,7 +11,7 @@
  * per request than execution.
  *
  * Nothing is held here but a mark on documents: the documents themselves are the ones Yoga's
- * parse cache holds (src/query-text-cache.ts, bounded in bytes, never a text with a string
+ * parse cache holds (src/graphql/query-text-cache.ts, bounded in bytes, never a text with a string
  * literal), and a document that cache forgets is forgotten here too (a WeakMap). So this adds no
  * memory of its own to the budget, and a text is prepared only while its document is cached.
  */

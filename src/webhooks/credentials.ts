@@ -6,8 +6,8 @@
  * that introspection and `__typename` work without a key (tooling needs them).
  */
 
+import { MINIMUM_API_VERSION } from '../upstream/wire.ts';
 import { UnauthenticatedError, UnsupportedApiVersionError } from './errors.ts';
-import { MINIMUM_API_VERSION } from './upstream/wire.ts';
 
 export interface CallerCredentials {
   apiKey: string;

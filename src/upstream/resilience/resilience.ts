@@ -1,5 +1,5 @@
 /**
- * Upstream resilience around the retry loop of `request.ts`: the rate-limit gate, what
+ * Upstream resilience around the retry loop of `../request/request.ts`: the rate-limit gate, what
  * Featurebase said of each key, a circuit breaker, a retry budget and a fair bulkhead, one set
  * per client (so per upstream origin). The breaker is cockatiel's; the others are small classes
  * of their own files. One call goes through them in this order:
@@ -39,7 +39,7 @@ import {
   isBrokenCircuitError,
   SamplingBreaker,
 } from 'cockatiel';
-import { abortReason } from './caller.ts';
+import { abortReason } from '../caller.ts';
 import {
   CircuitOpenError,
   errorFromResponse,
@@ -49,7 +49,8 @@ import {
   UpstreamHttpError,
   UpstreamOverloadedError,
   UpstreamTimeoutError,
-} from './errors.ts';
+} from '../errors.ts';
+import type { HttpMethod } from '../request/retry.ts';
 import { FairBulkhead, SlotRefusedError } from './fair-bulkhead.ts';
 import {
   isRejectionStatus,
@@ -58,7 +59,6 @@ import {
   type Rejection,
 } from './key-verdicts.ts';
 import { type RateLimitAnswer, RateLimitGate } from './rate-limit-gate.ts';
-import type { HttpMethod } from './retry.ts';
 import { RetryBudget } from './retry-budget.ts';
 
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
