@@ -42,7 +42,13 @@ import {
 import { BodyMemory, InFlightLimit } from './load-shedding.ts';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './memory-budget.ts';
 import { readRequestBody } from './request-body.ts';
-import type { FrontHandler } from './server.ts';
+
+/** A handler that may serve a request itself, or pass it on to `next`. */
+export type FrontHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  next: () => void,
+) => void;
 
 export interface GraphQLFrontOptions extends FastPathOptions {
   /** The admission and body-memory limits; each one left out keeps its default. */

@@ -24,7 +24,11 @@ import {
 import type { Socket } from 'node:net';
 import type { Gateway } from '../graphql/gateway.ts';
 import { type Pressure, watchEventLoop } from './event-loop-pressure.ts';
-import { createGraphQLFront, type GraphQLFrontOptions } from './graphql-front.ts';
+import {
+  createGraphQLFront,
+  type FrontHandler,
+  type GraphQLFrontOptions,
+} from './graphql-front.ts';
 import { DEFAULT_SERVER_LIMITS } from './memory-budget.ts';
 
 export const SERVER_TIMEOUTS = {
@@ -51,13 +55,6 @@ export type ServerTimeouts = { readonly [K in keyof typeof SERVER_TIMEOUTS]: num
  * TCP reset that can destroy the answer before the client has read it.
  */
 export const LINGER_AFTER_REFUSAL_MS = 500;
-
-/** A handler that may serve a request itself, or pass it on to `next`. */
-export type FrontHandler = (
-  request: IncomingMessage,
-  response: ServerResponse,
-  next: () => void,
-) => void;
 
 export interface HttpServerOptions {
   /** Default: `SERVER_TIMEOUTS`. */

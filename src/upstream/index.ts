@@ -8,15 +8,14 @@ export {
 export { decodeDeleted, decodeWebhook, decodeWebhookList } from './decode.ts';
 export * from './errors.ts';
 export { pathTemplate, WEBHOOKS_PATH, webhookPath } from './path.ts';
+export { createUpstreamAgent, type UpstreamAgentOptions } from './request/agent.ts';
+export type { RateLimitInfo } from './request/answer-headers.ts';
 export {
   type AttemptObserver,
   createRequestFunction,
-  createUpstreamAgent,
   type HttpMethod,
-  type RateLimitInfo,
   type RequestConfig,
   type RequestFunction,
-  type UpstreamAgentOptions,
   type UpstreamAttemptEvent,
   type UpstreamRequest,
   type UpstreamResponse,

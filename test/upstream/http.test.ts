@@ -11,7 +11,7 @@ import {
   UpstreamProtocolError,
   UpstreamTimeoutError,
 } from '../../src/upstream/errors.ts';
-import { createUpstreamAgent } from '../../src/upstream/request/request.ts';
+import { createUpstreamAgent } from '../../src/upstream/request/agent.ts';
 import {
   API_KEY,
   caller,

@@ -22,7 +22,7 @@
  */
 
 import { createHmac, randomBytes } from 'node:crypto';
-import type { RateLimitInfo } from '../request/request.ts';
+import type { RateLimitInfo } from '../request/answer-headers.ts';
 
 export interface RateLimitGateOptions {
   /** Most keys remembered at once; past that the oldest entry is forgotten. `0` turns the gate off. */
