@@ -4,21 +4,23 @@
  */
 
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { NoSchemaIntrospectionCustomRule } from 'graphql';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../../schema/index.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
 import { type CredentialDefaults, resolveCredentials } from '../webhooks/credentials.ts';
 import { SingleFlight } from '../webhooks/single-flight.ts';
 import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
-import { expectedErrorCode, maskError, useLeakFreeErrors } from './errors.ts';
+import { maskError, useLeakFreeErrors } from './errors.ts';
 import { useBodyLimit } from './plugins/body-limit.ts';
 import { browserSafetyPlugins, corsOptions } from './plugins/browser-safety.ts';
+import { useHealth } from './plugins/health.ts';
+import { useNoIntrospection } from './plugins/no-introspection.ts';
 import { requestIdOf, useRequestTracking } from './plugins/request-tracking.ts';
 import type { DirectExecution } from './prepared-operations.ts';
 import { documentCache, parseErrorCache } from './query-text-cache.ts';
 import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
+import { yogaLogger } from './yoga-logger.ts';
 
 export interface GatewayOptions {
   client: FeaturebaseClient;
@@ -194,69 +196,4 @@ function clientAddressOf(nodeRequest: unknown): string | undefined {
     return undefined;
   }
   return typeof socket.remoteAddress === 'string' ? socket.remoteAddress : undefined;
-}
-
-/**
- * Introspection switched off means off whichever path serves the request: decided on the parsed
- * document by graphql-js's validation rule (`__schema` or `__type` anywhere, through fragments,
- * in any spelling the parser accepts), added to every validation. Yoga's own plugin only adds
- * the rule for requests that went through its request parser, which the fast path skips. The
- * verdict is cached with the document's validation, so prepared operations inherit it.
- */
-function useNoIntrospection(): Plugin {
-  return {
-    onValidate({ addValidationRule }) {
-      addValidationRule(NoSchemaIntrospectionCustomRule);
-    },
-  };
-}
-
-/**
- * `GET /health`: 200 while the process serves, with the upstream breaker and concurrency state.
- * It stays 200 when Featurebase is down: restarting this process would not bring it back.
- */
-function useHealth(client: FeaturebaseClient): Plugin {
-  return {
-    onRequest({ request, endResponse, fetchAPI }) {
-      if (!request.url.endsWith('/health') || new URL(request.url).pathname !== '/health') return;
-      endResponse(
-        new fetchAPI.Response(JSON.stringify({ status: 'ok', upstream: client.health() }), {
-          status: 200,
-          headers: { 'content-type': 'application/json' },
-        }),
-      );
-    },
-  };
-}
-
-/**
- * Yoga's own messages go to the same structured log. Yoga reports every error it masks at error
- * level; an expected one (a refused key, a Featurebase 404) is not a fault of this service, so
- * it is logged at info with its public code and no stack.
- */
-function yogaLogger(logger: Logger) {
-  const log = logger.child({ component: 'yoga' });
-  return {
-    debug: (...args: unknown[]) => log.debug(describeArgs(args)),
-    info: (...args: unknown[]) => log.info(describeArgs(args)),
-    warn: (...args: unknown[]) => log.warn(describeArgs(args)),
-    error: (...args: unknown[]) => {
-      const described = describeArgs(args);
-      const code = described.err ? expectedErrorCode(described.err) : undefined;
-      if (code) log.info({ code, errorType: errorTypeOf(described.err) }, 'operation failed');
-      else log.error(described);
-    },
-  };
-}
-
-function errorTypeOf(error: unknown): string | undefined {
-  const original = error instanceof Error && 'originalError' in error ? error.originalError : error;
-  return original instanceof Error ? original.name : undefined;
-}
-
-/** Only strings and errors are kept: Yoga may pass request objects, which hold headers. */
-function describeArgs(args: unknown[]): { msg: string; err?: Error } {
-  const err = args.find((arg): arg is Error => arg instanceof Error);
-  const msg = args.filter((arg): arg is string => typeof arg === 'string').join(' ');
-  return err ? { msg, err } : { msg };
 }
