@@ -68,7 +68,12 @@ async function main(): Promise<void> {
       apiVersion: config.defaultApiVersion,
       fallbackApiKey: config.fallbackApiKey,
     },
-    graphiql: simulator ? { defaultHeaders: { Authorization: `Bearer ${DEMO_API_KEY}` } } : {},
+    graphiql: simulator
+      ? {
+          defaultHeaders: { Authorization: `Bearer ${DEMO_API_KEY}` },
+          ...(SEED_WEBHOOK_IDS[0] ? { exampleWebhookId: SEED_WEBHOOK_IDS[0] } : {}),
+        }
+      : {},
     introspection: config.introspection,
     limits: config.limits,
     corsOrigins: config.corsOrigins ?? [],

@@ -12,6 +12,8 @@ import { type CredentialDefaults, resolveCredentials } from '../webhooks/credent
 import { SingleFlight } from '../webhooks/single-flight.ts';
 import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
 import { maskError, useLeakFreeErrors } from './errors.ts';
+import { useGraphiQLAssets } from './graphiql/assets.ts';
+import { type GraphiQLSetup, graphiqlOptions, renderGraphiQLPage } from './graphiql/page.ts';
 import { useBodyLimit } from './plugins/body-limit.ts';
 import { browserSafetyPlugins, corsOptions } from './plugins/browser-safety.ts';
 import { useHealth } from './plugins/health.ts';
@@ -32,8 +34,8 @@ export interface GatewayOptions {
   corsOrigins?: readonly string[];
   /** Also allow `http://localhost:*` and `http://127.0.0.1:*` (demo mode only). Default `false`. */
   corsAllowLocalhost?: boolean;
-  /** GraphiQL at `/graphql` for browsers; `false` turns it off. Default: on, with an example. */
-  graphiql?: false | { defaultHeaders?: Record<string, string> };
+  /** GraphiQL at `/graphql` for browsers; `false` turns it off. Default: on, with the examples. */
+  graphiql?: false | GraphiQLSetup;
   /** `__schema`/`__type` for clients. Default `true`; `_service { sdl }` works either way. */
   introspection?: boolean;
 }
@@ -41,45 +43,6 @@ export interface GatewayOptions {
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
 export const GRAPHQL_PATH = '/graphql';
-
-export const EXAMPLE_OPERATION = `# Your webhooks and their delivery health.
-# Send your Featurebase API key in the Headers tab: {"Authorization": "Bearer sk_..."}
-query Webhooks {
-  webhooks(first: 10) {
-    nodes {
-      id
-      name
-      url
-      status
-      topics
-      health {
-        consecutiveFailures
-        errorsSinceLastSuccess
-        lastSuccessAt
-        avgResponseTime
-      }
-      lastStatus {
-        code
-        message
-        timestamp
-      }
-    }
-    pageInfo {
-      hasNextPage
-      endCursor
-    }
-  }
-}
-
-# Replaces a webhook's signing secret; the old one stops working at once.
-mutation RotateSecret($id: ID!) {
-  refreshWebhookSecret(id: $id) {
-    id
-    secret
-    updatedAt
-  }
-}
-`;
 
 /** What the Node server in front of Yoga reads of the gateway it fronts (src/http/fast-path.ts). */
 export interface GatewayInternals {
@@ -133,14 +96,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Yoga's bare liveness answer; `/health` (below) also reports the upstream's state.
     healthCheckEndpoint: '/health/live',
     landingPage: false,
-    graphiql:
-      options.graphiql === false
-        ? false
-        : {
-            title: 'Featurebase webhooks gateway',
-            defaultQuery: EXAMPLE_OPERATION,
-            headers: JSON.stringify(options.graphiql?.defaultHeaders ?? {}),
-          },
+    graphiql: options.graphiql === false ? false : graphiqlOptions(options.graphiql ?? {}),
+    renderGraphiQL: renderGraphiQLPage,
     maskedErrors: { maskError },
     logging: yogaLog,
     // Texts Yoga has accepted are executed again without these plugins' execution hooks
@@ -148,6 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     // onExecute, onExecutionResult) has to be mirrored in `direct` below.
     plugins: [
       useHealth(options.client),
+      ...(options.graphiql === false ? [] : [useGraphiQLAssets()]),
       useRequestTracking(logger),
       useBodyLimit(limits.maxRequestBodyBytes),
       useLeakFreeErrors(),
