@@ -48,6 +48,10 @@ export function parseComposeArgs(args: readonly string[]): ComposeArgs {
       if (!value || (inline === undefined && value.startsWith('-'))) {
         return usageError('--out needs a file name');
       }
+      // `--out incidents=http://…` is a forgotten file name too, not a file to write over.
+      if (typeof parseSubgraph(value) !== 'string') {
+        return usageError(`--out needs a file name, not the subgraph "${value}"`);
+      }
       if (out !== undefined) return usageError('--out is given more than once');
       out = value;
       continue;
