@@ -70,7 +70,7 @@ export function parseComposeArgs(args: readonly string[]): ComposeArgs {
 /** `name=url` or `name=url=file`: the spec, or why it is neither. */
 function parseSubgraph(arg: string): SubgraphSpec | string {
   const [name = '', ...rest] = arg.split('=');
-  // The last piece is a file only when there are three: a URL whose query has "=" in it cannot
+  // The last piece is a file when there are three or more: a URL whose query has "=" in it cannot
   // be told from url=file, so such a URL needs its SDL file given as well.
   const sdlFile = rest.length > 1 ? rest.pop() : undefined;
   const url = rest.join('=');
