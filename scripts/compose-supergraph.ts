@@ -4,74 +4,79 @@
  * composition library (the same one the tests use). Each subgraph is `name=url`, its SDL read
  * live from `url` (`_service { sdl }`), or `name=url=file.graphql` to read the SDL from a file.
  * With no `webhooks=` argument, this project's committed SDL is used for a subgraph named
- * `webhooks` at http://127.0.0.1:4000/graphql.
+ * `webhooks` at http://127.0.0.1:4000/graphql. `--help` prints the usage
+ * (scripts/compose/args.ts); exit codes: 2 for a usage error, 1 for any other failure.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { composeServices } from '@theguild/federation-composition';
-import { parse } from 'graphql';
+import { COMPOSE_USAGE, parseComposeArgs, type SubgraphSpec } from './compose/args.ts';
+import { type LoadedSubgraph, loadSubgraph } from './compose/load.ts';
 
-interface Subgraph {
-  name: string;
-  url: string;
-  sdl: string;
-}
-
-const OUR_SUBGRAPH = {
+const OUR_SUBGRAPH: SubgraphSpec = {
   name: 'webhooks',
   url: 'http://127.0.0.1:4000/graphql',
-  sdlFile: new URL('../schema/schema.graphql', import.meta.url),
+  sdlFile: fileURLToPath(new URL('../schema/schema.graphql', import.meta.url)),
 };
 
-async function main(args: string[]): Promise<void> {
-  const outIndex = args.indexOf('--out');
-  const out = outIndex === -1 ? 'supergraph.graphql' : args[outIndex + 1];
-  if (!out) throw new Error('--out needs a file name');
-  const specs = args.filter((_, index) => index !== outIndex && index !== outIndex + 1);
-
-  const subgraphs = await Promise.all(specs.map(loadSubgraph));
-  if (!subgraphs.some((subgraph) => subgraph.name === OUR_SUBGRAPH.name)) {
-    subgraphs.unshift({
-      name: OUR_SUBGRAPH.name,
-      url: OUR_SUBGRAPH.url,
-      sdl: readFileSync(OUR_SUBGRAPH.sdlFile, 'utf8'),
-    });
+async function main(args: string[]): Promise<number> {
+  const parsed = parseComposeArgs(args);
+  if (parsed.kind === 'help') {
+    process.stdout.write(COMPOSE_USAGE);
+    return 0;
+  }
+  if (parsed.kind === 'usage-error') {
+    process.stderr.write(`compose: ${parsed.message}\n\n${COMPOSE_USAGE}`);
+    return 2;
   }
 
-  const result = composeServices(
-    subgraphs.map(({ name, url, sdl }) => ({ name, url, typeDefs: parse(sdl) })),
-  );
+  const specs = parsed.subgraphs.some((spec) => spec.name === OUR_SUBGRAPH.name)
+    ? parsed.subgraphs
+    : [OUR_SUBGRAPH, ...parsed.subgraphs];
+  // Every subgraph is tried, so that one run names every one that is down, not only the first.
+  const results = await Promise.allSettled(specs.map((spec) => loadSubgraph(spec)));
+  const subgraphs: LoadedSubgraph[] = [];
+  const failures: string[] = [];
+  for (const result of results) {
+    if (result.status === 'fulfilled') subgraphs.push(result.value);
+    else failures.push(errorMessage(result.reason));
+  }
+  if (failures.length > 0) {
+    for (const failure of failures) process.stderr.write(`compose: ${failure}\n`);
+    return 1;
+  }
+
+  const result = composeServices(subgraphs);
   if (result.errors) {
-    for (const error of result.errors)
-      process.stderr.write(`composition error: ${error.message}\n`);
-    process.exit(1);
+    for (const error of result.errors) {
+      process.stderr.write(`compose: composition error: ${error.message}\n`);
+    }
+    return 1;
   }
-  writeFileSync(out, result.supergraphSdl);
+  try {
+    writeFileSync(parsed.out, result.supergraphSdl);
+  } catch (error) {
+    process.stderr.write(`compose: cannot write the supergraph: ${errorMessage(error)}\n`);
+    return 1;
+  }
   process.stdout.write(
-    `wrote ${out} from ${subgraphs.map(({ name, url }) => `${name} (${url})`).join(', ')}\n`,
+    `wrote ${parsed.out} from ${subgraphs.map(({ name, url }) => `${name} (${url})`).join(', ')}\n`,
   );
+  return 0;
 }
 
-async function loadSubgraph(spec: string): Promise<Subgraph> {
-  const [name, ...rest] = spec.split('=');
-  const file = rest.length > 1 ? rest.pop() : undefined;
-  const url = rest.join('=');
-  if (!name || !/^https?:\/\//.test(url)) {
-    throw new Error(`"${spec}" is not name=url or name=url=file.graphql`);
-  }
-  if (file) return { name, url, sdl: readFileSync(file, 'utf8') };
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: '{ _service { sdl } }' }),
-  });
-  const body = (await response.json()) as { data?: { _service?: { sdl?: unknown } } };
-  const sdl = body.data?._service?.sdl;
-  if (typeof sdl !== 'string') throw new Error(`${url} did not answer _service { sdl }`);
-  return { name, url, sdl };
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // Every expected failure is reported above as a line: what gets here is a bug, stack and all.
+    process.stderr.write(`compose: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
