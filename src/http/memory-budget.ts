@@ -18,6 +18,7 @@
  *   outside the heap (Buffers)
  *   request bodies being read          16 KB each × open connections (1,024)   here
  *                                      + a shared pool of 16 MB                here
+ *   GraphiQL's assets, once opened     2.6 MB (gzipped only)            graphql/graphiql/assets.ts
  *
  * Beyond these bounds the gateway refuses instead of growing: 413 over the body limit, 400 over
  * the variables bounds, 503 with `Retry-After` when too many requests are in execution or the
@@ -100,7 +101,18 @@ export function worstCaseBodyBytes(server: ServerLimits): number {
   return server.maxConnections * server.bodyFreeBytesPerRequest + server.bodyPoolBytes;
 }
 
+/**
+ * GraphiQL's scripts, styles and workers, gzipped, once someone has opened it: 2.6 MB, outside
+ * the heap; clients without gzip inflate them as they stream (src/graphql/graphiql/assets.ts).
+ */
+export const GRAPHIQL_ASSET_BYTES = 3 * MB;
+
 /** The whole process, at most. */
 export function worstCaseRssBytes(inputs: BudgetInputs): number {
-  return worstCaseHeapBytes(inputs) + worstCaseBodyBytes(inputs.server) + RUNTIME_OVERHEAD_BYTES;
+  return (
+    worstCaseHeapBytes(inputs) +
+    worstCaseBodyBytes(inputs.server) +
+    GRAPHIQL_ASSET_BYTES +
+    RUNTIME_OVERHEAD_BYTES
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * The HTTP edge of the gateway: GraphQL-over-HTTP statuses, cache headers, health, GraphiQL.
+ * The HTTP edge of the gateway: GraphQL-over-HTTP statuses, cache headers, health (GraphiQL: graphiql.test.ts).
  */
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,16 +23,6 @@ describe('HTTP', () => {
   it('answers /health with 200', async () => {
     const response = await harness.gateway.fetch('http://gateway.test/health');
     expect(response.status).toBe(200);
-  });
-
-  it('serves GraphiQL with the example operation to a browser', async () => {
-    const response = await harness.gateway.fetch('http://gateway.test/graphql', {
-      headers: { accept: 'text/html' },
-    });
-    expect(response.status).toBe(200);
-    const html = await response.text();
-    expect(html).toContain('Featurebase webhooks gateway');
-    expect(html).toContain('refreshWebhookSecret');
   });
 
   it('refuses batched requests', async () => {

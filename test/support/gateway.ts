@@ -9,7 +9,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type DocumentNode, print } from 'graphql';
 import type { Agent } from 'undici';
 import type { LogLevel } from '../../src/config.ts';
-import { createGateway, type Gateway } from '../../src/graphql/gateway.ts';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/graphql/gateway.ts';
 import {
   DEMO_API_KEY,
   type FeaturebaseSimulator,
@@ -46,6 +46,7 @@ export interface TestGatewayOptions {
   fallbackApiKey?: string;
   defaultApiVersion?: string;
   introspection?: boolean;
+  graphiql?: GatewayOptions['graphiql'];
 }
 
 export interface TestGateway {
@@ -86,6 +87,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       fallbackApiKey: options.fallbackApiKey,
     },
     ...(options.introspection === undefined ? {} : { introspection: options.introspection }),
+    ...(options.graphiql === undefined ? {} : { graphiql: options.graphiql }),
   });
 
   return {

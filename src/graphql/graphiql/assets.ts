@@ -4,19 +4,22 @@
  * without the internet.
  *
  * Bounds: the bundle is loaded on the first asset request, never at start-up (a gateway whose
- * GraphiQL nobody opens never holds it). Loaded, it costs ~9 MB of strings on the heap (the
- * module's exports, kept by the module cache) plus ~9 MB of Buffers and ~2.5 MB of their gzip
- * forms outside it, once, whatever the traffic (`GRAPHIQL_ASSET_BYTES` in
- * src/http/memory-budget.ts). Each answer hands out the same Buffer: nothing is copied per
- * request. The URLs carry the package's version, so browsers may keep them for a year.
+ * GraphiQL nobody opens never holds it), by a worker thread (below). Only the gzipped bytes are
+ * kept: ~2.6 MB outside the heap, once, whatever the traffic (`GRAPHIQL_ASSET_BYTES` in
+ * src/http/memory-budget.ts). Every browser accepts gzip and gets those very bytes (nothing is
+ * copied per request). A client that does not (a proxy that strips `Accept-Encoding`, curl) gets
+ * them inflated as they stream, a few KB of memory each, at most `MAX_INFLATING` at once (more:
+ * 503 with `Retry-After`), since inflating 9 MB costs CPU time. The URLs carry the package's
+ * version, so browsers may keep them for a year.
  *
  * Failure mode: if the bundle cannot be loaded (a broken install), asset requests get 503 and
  * the next request tries again; GraphQL is not affected.
  */
 
 import { createRequire } from 'node:module';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { createGunzip } from 'node:zlib';
 import type { Plugin } from 'graphql-yoga';
 
 const VERSION: string = (
@@ -28,13 +31,24 @@ const VERSION: string = (
 /** Where the page finds its assets; versioned, so a new GraphiQL is never mixed with the old. */
 export const GRAPHIQL_ASSETS_URL = `/graphiql/${VERSION}/`;
 
-interface Asset {
-  contentType: string;
-  body: Uint8Array<ArrayBuffer>;
-  gzipped: Uint8Array<ArrayBuffer>;
-}
+/** The assets by name, with their content types; the page names each of them. */
+const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
+  ['graphiql.js', 'text/javascript; charset=utf-8'],
+  ['graphiql.css', 'text/css; charset=utf-8'],
+  ['editor.worker.js', 'text/javascript; charset=utf-8'],
+  ['json.worker.js', 'text/javascript; charset=utf-8'],
+  ['graphql.worker.js', 'text/javascript; charset=utf-8'],
+  ['favicon.ico', 'image/x-icon'],
+]);
 
-const compress = promisify(gzip);
+/** Clients without gzip being served at once (inflating 9 MB takes ~30 ms of CPU). */
+export const MAX_INFLATING = 2;
+
+interface Asset {
+  gzipped: Uint8Array<ArrayBuffer>;
+  /** Bytes once inflated. */
+  size: number;
+}
 
 let loading: Promise<ReadonlyMap<string, Asset>> | undefined;
 
@@ -47,76 +61,118 @@ function assets(): Promise<ReadonlyMap<string, Asset>> {
   return loading;
 }
 
+/**
+ * The bundle is evaluated in a short-lived worker thread, which hands back its gzipped bytes
+ * (transferred, not copied) and exits. Imported here, the module's 9 MB of strings and
+ * its source would stay on this heap for good (32 MB measured); this way the heap keeps nothing
+ * and the worker's own heap, capped below, is gone once it has answered.
+ */
+const LOADER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { gzipSync } = require('node:zlib');
+const bundle = require(workerData.bundlePath);
+const favicon = bundle.favicon.slice(bundle.favicon.indexOf(',') + 1);
+const sources = {
+  'graphiql.js': Buffer.from(bundle.js),
+  'graphiql.css': Buffer.from(bundle.css),
+  'editor.worker.js': Buffer.from(bundle.editorWorkerService),
+  'json.worker.js': Buffer.from(bundle.jsonWorker),
+  'graphql.worker.js': Buffer.from(bundle.graphqlWorker),
+  'favicon.ico': Buffer.from(favicon, 'base64'),
+};
+const assets = Object.entries(sources).map(([name, bytes]) => ({
+  name,
+  size: bytes.length,
+  gzipped: new Uint8Array(gzipSync(bytes, { level: 9 })),
+}));
+parentPort.postMessage(assets, assets.map((asset) => asset.gzipped.buffer));
+`;
+
+interface LoadedAsset extends Asset {
+  name: string;
+}
+
 async function loadAssets(): Promise<ReadonlyMap<string, Asset>> {
-  const bundle = await import('@graphql-yoga/render-graphiql/graphiql');
-  const javascript = 'text/javascript; charset=utf-8';
-  const sources: [string, string, Buffer][] = [
-    ['graphiql.js', javascript, Buffer.from(bundle.js)],
-    ['graphiql.css', 'text/css; charset=utf-8', Buffer.from(bundle.css)],
-    ['editor.worker.js', javascript, Buffer.from(bundle.editorWorkerService)],
-    ['json.worker.js', javascript, Buffer.from(bundle.jsonWorker)],
-    ['graphql.worker.js', javascript, Buffer.from(bundle.graphqlWorker)],
-    ['favicon.ico', 'image/x-icon', fromDataUrl(bundle.favicon)],
-  ];
-  // Compressed on libuv's thread pool, not on the event loop that serves GraphQL.
-  const entries = await Promise.all(
-    sources.map(
-      async ([name, contentType, body]): Promise<[string, Asset]> => [
-        name,
-        { contentType, body: bytesOf(body), gzipped: bytesOf(await compress(body)) },
-      ],
-    ),
+  const bundlePath = createRequire(import.meta.url).resolve(
+    '@graphql-yoga/render-graphiql/graphiql',
   );
-  return new Map(entries);
-}
-
-/** The same memory, typed as the fetch API's body wants it (no copy). */
-function bytesOf(buffer: Buffer): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(buffer.buffer as ArrayBuffer, buffer.byteOffset, buffer.byteLength);
-}
-
-function fromDataUrl(url: string): Buffer {
-  const comma = url.indexOf(',');
-  return Buffer.from(
-    url.slice(comma + 1),
-    url.slice(0, comma).endsWith(';base64') ? 'base64' : 'utf8',
-  );
+  const worker = new Worker(LOADER, {
+    eval: true,
+    workerData: { bundlePath },
+    resourceLimits: { maxOldGenerationSizeMb: 128 },
+    stdout: true,
+    stderr: true,
+  });
+  try {
+    const loaded = await new Promise<LoadedAsset[]>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      // Out of memory or killed: an exit without an answer is a failure, not a wait for ever.
+      worker.once('exit', (code) => reject(new Error(`GraphiQL's loader exited (${code})`)));
+    });
+    return new Map(loaded.map(({ name, ...asset }) => [name, asset]));
+  } finally {
+    await worker.terminate();
+  }
 }
 
 /** Serves `GET /graphiql/<version>/<name>`; every other request passes by untouched. */
 export function useGraphiQLAssets(): Plugin {
+  let inflating = 0;
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (!url.pathname.startsWith('/graphiql/')) return;
       const answer = (status: number, body: BodyInit | null, headers: Record<string, string>) =>
         endResponse(new fetchAPI.Response(body, { status, headers }));
+      const refuse = (status: number, message: string, headers: Record<string, string> = {}) =>
+        answer(status, message, { 'content-type': 'text/plain; charset=utf-8', ...headers });
       if (request.method !== 'GET' && request.method !== 'HEAD') {
-        answer(405, null, { allow: 'GET, HEAD' });
+        refuse(405, 'Method not allowed.', { allow: 'GET, HEAD' });
         return;
       }
-      const name = url.pathname.startsWith(GRAPHIQL_ASSETS_URL)
-        ? url.pathname.slice(GRAPHIQL_ASSETS_URL.length)
-        : undefined;
-      let table: ReadonlyMap<string, Asset>;
+      const name = url.pathname.slice(GRAPHIQL_ASSETS_URL.length);
+      const contentType = CONTENT_TYPES.get(name);
+      // Checked before loading: an unknown path never costs the bundle's load.
+      if (!url.pathname.startsWith(GRAPHIQL_ASSETS_URL) || contentType === undefined) {
+        refuse(404, 'Not found.');
+        return;
+      }
+      let asset: Asset | undefined;
       try {
-        table = await assets();
+        asset = (await assets()).get(name);
       } catch {
-        answer(503, 'GraphiQL is unavailable.', { 'content-type': 'text/plain; charset=utf-8' });
+        refuse(503, 'GraphiQL is unavailable.', { 'retry-after': '1' });
         return;
       }
-      const asset = name === undefined ? undefined : table.get(name);
-      if (!asset) {
-        answer(404, 'Not found.', { 'content-type': 'text/plain; charset=utf-8' });
-        return;
-      }
-      const gzipped = acceptsGzip(request.headers.get('accept-encoding'));
-      const body = gzipped ? asset.gzipped : asset.body;
-      answer(200, request.method === 'HEAD' ? null : body, {
-        'content-type': asset.contentType,
-        'content-length': String(body.length),
+      if (asset === undefined) throw new Error(`GraphiQL's bundle has no ${name}`);
+      const headers = {
+        'content-type': contentType,
         'cache-control': 'public, max-age=31536000, immutable',
         vary: 'accept-encoding',
-        ...(gzipped ? { 'content-encoding': 'gzip' } : {}),
+      };
+      if (acceptsGzip(request.headers.get('accept-encoding'))) {
+        const { gzipped } = asset;
+        answer(200, request.method === 'HEAD' ? null : gzipped, {
+          ...headers,
+          'content-encoding': 'gzip',
+          'content-length': String(gzipped.length),
+        });
+        return;
+      }
+      if (request.method === 'HEAD') {
+        answer(200, null, { ...headers, 'content-length': String(asset.size) });
+        return;
+      }
+      if (inflating >= MAX_INFLATING) {
+        refuse(503, 'Busy; retry, or accept gzip.', { 'retry-after': '1' });
+        return;
+      }
+      inflating++;
+      const inflated = Readable.from([asset.gzipped]).pipe(createGunzip());
+      inflated.once('close', () => inflating--);
+      answer(200, Readable.toWeb(inflated) as ReadableStream<Uint8Array>, {
+        ...headers,
+        'content-length': String(asset.size),
       });
     },
   };

@@ -1,8 +1,8 @@
 /**
  * Per-request bookkeeping at the HTTP edge: a request id (the caller's `X-Request-Id` when it
  * is safe to reuse, else a new one) that is sent upstream, logged, and echoed back; one access
- * log line per request; and `Cache-Control: no-store` on every answer, since any GraphQL
- * response may carry a webhook secret.
+ * log line per request; and `Cache-Control: no-store` on every answer that sets none itself,
+ * since any GraphQL response may carry a webhook secret.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -61,7 +61,8 @@ export function useRequestTracking(log: Logger): Plugin {
     onResponse({ request, response }) {
       const id = finishTracking(request, response.status, log);
       response.headers.set('x-request-id', id);
-      response.headers.set('cache-control', 'no-store');
+      // Only an answer that says otherwise (GraphiQL's versioned assets) may be kept.
+      if (!response.headers.has('cache-control')) response.headers.set('cache-control', 'no-store');
     },
   };
 }
