@@ -24,7 +24,7 @@ import type { GraphQLParams } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { scrubLeakyErrors } from '../graphql/errors.ts';
 import { type Gateway, GRAPHQL_PATH, internalsOf } from '../graphql/gateway.ts';
-import { finishTracking, noteOperationName } from '../graphql/plugins/request-tracking.ts';
+import { finishTracking, noteOperation } from '../graphql/plugins/request-tracking.ts';
 import { PreparedOperations } from '../graphql/prepared-operations.ts';
 
 export interface FastPathOptions {
@@ -167,7 +167,7 @@ async function executeParams(
 ): Promise<Answered | undefined> {
   const document = prepared?.lookup(params);
   if (prepared && document) {
-    noteOperationName(request, params.operationName);
+    noteOperation(request, document, params.operationName);
     const result = await prepared.execute(document, params, request, nodeRequest);
     return 'data' in result ? { result, path: 'prepared' } : undefined;
   }

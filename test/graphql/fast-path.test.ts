@@ -325,3 +325,46 @@ async function waitFor<T>(find: () => T | undefined, timeoutMs = 2000): Promise<
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('the access log', () => {
+  /** The access log line of the request that got this `x-request-id`. */
+  function accessLine(requestId: string | null): Record<string, unknown> | undefined {
+    return harness
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line['requestId'] === requestId);
+  }
+
+  async function loggedName(url: string, body: unknown): Promise<unknown> {
+    const response = await fetch(url, post(body));
+    await response.text();
+    const line = accessLine(response.headers.get('x-request-id'));
+    expect(line).toBeDefined();
+    return line?.['operationName'];
+  }
+
+  it('names the operation from the document when the client sends no operationName, on every path', async () => {
+    // A text no other test sent, so its first time goes through Yoga's pipeline.
+    const body = { query: `${FULL} # access log`, variables: { id } };
+    expect(await loggedName(withFastPath.url, body)).toBe('Full');
+    expect(await loggedName(withFastPath.url, body)).toBe('Full');
+    expect(served).toEqual(['fast', 'prepared']);
+    expect(await loggedName(yogaOnly.url, body)).toBe('Full');
+    // yoga.fetch, as tests and embedders call it.
+    const viaFetch = await harness.graphql(FULL, { id });
+    expect(accessLine(viaFetch.headers.get('x-request-id'))?.['operationName']).toBe('Full');
+  });
+
+  it('keeps the name the client sent, and names no anonymous operation', async () => {
+    const several = {
+      query: `query A { __typename } ${FULL}`,
+      operationName: 'Full',
+      variables: { id },
+    };
+    expect(await loggedName(withFastPath.url, several)).toBe('Full');
+    expect(await loggedName(withFastPath.url, { query: '{ __typename }' })).toBeUndefined();
+    expect(await loggedName(yogaOnly.url, { query: 'query { __typename }' })).toBeUndefined();
+  });
+});

@@ -6,7 +6,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { Plugin } from 'graphql-yoga';
+import { type DocumentNode, Kind, type OperationDefinitionNode } from 'graphql';
+import type { GraphQLParams, Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { isSecretShaped } from '../../telemetry/secret-shapes.ts';
 
@@ -58,6 +59,15 @@ export function useRequestTracking(log: Logger): Plugin {
     onParams({ request, params }) {
       noteOperationName(request, params.operationName);
     },
+    // Parsed (or taken from the parse cache): a request that named no operation is logged under
+    // the name its document gives its one operation.
+    onParse({ context }) {
+      return ({ result }) => {
+        if (result instanceof Error || result === null) return;
+        const { request, params } = context as { request?: Request; params?: GraphQLParams };
+        if (request) noteOperation(request, result, params?.operationName);
+      };
+    },
     onResponse({ request, response }) {
       const id = finishTracking(request, response.status, log);
       response.headers.set('x-request-id', id);
@@ -67,9 +77,33 @@ export function useRequestTracking(log: Logger): Plugin {
   };
 }
 
-/** The operation name for the access log line (truncated: it is the caller's text). */
+/**
+ * The operation name for the access log line: truncated, since it is the caller's text, and
+ * left out when it is shaped like a key (as a request id would be).
+ */
 export function noteOperationName(request: Request, operationName: unknown): void {
-  if (typeof operationName === 'string') track(request).operationName = operationName.slice(0, 100);
+  if (typeof operationName !== 'string' || isSecretShaped(operationName)) return;
+  track(request).operationName = operationName.slice(0, 100);
+}
+
+/** The operation the request runs: the name it gave, else the name of its document's one operation. */
+export function noteOperation(
+  request: Request,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): void {
+  noteOperationName(request, operationName ?? soleOperationName(document));
+}
+
+function soleOperationName(document: DocumentNode): string | undefined {
+  let found: OperationDefinitionNode | undefined;
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    // Several operations and no name given: nothing runs (graphql-js refuses), so none is named.
+    if (found) return undefined;
+    found = definition;
+  }
+  return found?.name?.value;
 }
 
 /** Writes the access log line of a request (when info is on) and returns its request id. */
