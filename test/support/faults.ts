@@ -76,14 +76,29 @@ export interface TimedResilienceEvent {
 /** What the upstream client reported: attempts (also those that reached no server) and events. */
 export class UpstreamEvents {
   readonly attempts: UpstreamAttemptEvent[] = [];
+  /** When each of `attempts` was reported (its end), on the clock of `resilience`. */
+  readonly attemptEndedAt: number[] = [];
   readonly resilience: TimedResilienceEvent[] = [];
 
   /** Client options that record here. */
   options(): Pick<FeaturebaseClientOptions, 'onAttempt' | 'onResilienceEvent'> {
     return {
-      onAttempt: (event) => this.attempts.push(event),
+      onAttempt: (event) => {
+        this.attempts.push(event);
+        this.attemptEndedAt.push(performance.now());
+      },
       onResilienceEvent: (event) => this.resilience.push({ at: performance.now(), event }),
     };
+  }
+
+  /**
+   * When each attempt started, on the gateway's side (its end less its duration, which is
+   * rounded to the millisecond: each start is within ±0.5 ms).
+   */
+  attemptStarts(): number[] {
+    return this.attempts.map(
+      (event, index) => (this.attemptEndedAt[index] ?? 0) - event.durationMs,
+    );
   }
 
   /** Times of the breaker's changes to `state`, oldest first. */
