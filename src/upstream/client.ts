@@ -6,11 +6,8 @@
 import type { Dispatcher } from 'undici';
 import { type AttemptObserver, createRequestFunction } from './request/request.ts';
 import type { JitterMode } from './request/retry.ts';
-import {
-  Resilience,
-  type ResilienceObserver,
-  type UpstreamHealth,
-} from './resilience/resilience.ts';
+import { Resilience } from './resilience/resilience.ts';
+import type { ResilienceObserver, UpstreamHealth } from './resilience/types.ts';
 import { WebhooksResource } from './webhooks.ts';
 
 export interface FeaturebaseClientOptions {

@@ -37,16 +37,15 @@ export {
   RateLimitGate,
   type RateLimitGateOptions,
 } from './resilience/rate-limit-gate.ts';
-export {
-  type BreakerState,
-  type CallScope,
-  isUpstreamFailure,
-  Resilience,
-  type ResilienceConfig,
-  type ResilienceEvent,
-  type ResilienceObserver,
-  type UpstreamHealth,
-} from './resilience/resilience.ts';
+export { isUpstreamFailure, Resilience } from './resilience/resilience.ts';
 export { RetryBudget, type RetryBudgetOptions } from './resilience/retry-budget.ts';
+export type {
+  BreakerState,
+  CallScope,
+  ResilienceConfig,
+  ResilienceEvent,
+  ResilienceObserver,
+  UpstreamHealth,
+} from './resilience/types.ts';
 export { WebhooksResource } from './webhooks.ts';
 export * from './wire.ts';

@@ -17,7 +17,7 @@ import {
   type FeaturebaseClientOptions,
 } from '../../src/upstream/client.ts';
 import type { UpstreamAttemptEvent } from '../../src/upstream/request/request.ts';
-import type { ResilienceEvent } from '../../src/upstream/resilience/resilience.ts';
+import type { ResilienceEvent } from '../../src/upstream/resilience/types.ts';
 import type { WireWebhook } from '../../src/upstream/wire.ts';
 import { compareFastest } from '../support/timing.ts';
 

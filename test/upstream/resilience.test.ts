@@ -18,7 +18,8 @@ import {
   UpstreamOverloadedError,
   UpstreamRefusedError,
 } from '../../src/upstream/errors.ts';
-import { Resilience, type ResilienceConfig } from '../../src/upstream/resilience/resilience.ts';
+import { Resilience } from '../../src/upstream/resilience/resilience.ts';
+import type { ResilienceConfig } from '../../src/upstream/resilience/types.ts';
 import {
   API_KEY,
   caller,
