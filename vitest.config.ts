@@ -6,7 +6,8 @@ const require = createRequire(import.meta.url);
 /**
  * Tests that measure latency under load, or time real processes, run in a second pass, alone
  * (`vitest.timing.config.ts`): sharing two cores with the other test files would measure the
- * machine, not the gateway. `npm test` runs both passes.
+ * machine, not the gateway. Browser tests too: Chromium is heavy enough to starve the parallel
+ * pass (and be starved by it). `npm test` runs both passes.
  */
 export const TIMING_TESTS = [
   'test/faults/load.test.ts',
@@ -14,6 +15,7 @@ export const TIMING_TESTS = [
   'test/hostile/fairness.test.ts',
   'test/hostile/survival.test.ts',
   'test/e2e/**/*.test.ts',
+  'test/browser/**/*.test.ts',
 ];
 
 export default defineConfig({
