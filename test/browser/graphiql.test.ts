@@ -83,6 +83,16 @@ describe('GraphiQL in Chromium, with the network blocked', { timeout: 60_000 }, 
     const before = await currentSecret();
     await page.locator('.graphiql-tab', { hasText: 'RotateSecret' }).click();
     await expect.poll(() => shown(QUERY_EDITOR)).toContain('mutation RotateSecret');
+    // GraphiQL takes the tab's operation name from its text in a debounced handler, the one that
+    // also writes the text into the page's URL. A click before that handler ran would run the
+    // previous tab's operation name against this text ("Cannot infer operation Webhooks"), so
+    // the click waits for the URL, and for React to have drawn the state it set.
+    await expect
+      .poll(() => new URL(page.url()).searchParams.get('query') ?? '')
+      .toContain('mutation RotateSecret');
+    await page.evaluate(
+      () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+    );
     await page.locator('.graphiql-execute-button').click();
     await expect.poll(responseText, { timeout: 20_000 }).toMatch(/"secret":\s*"whsec_/);
     const secret = (await responseText()).match(/"secret":\s*"(whsec_[^"]+)"/)?.[1];
