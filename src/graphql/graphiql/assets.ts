@@ -12,8 +12,8 @@
  * 503 with `Retry-After`), since inflating 9 MB costs CPU time. The URLs carry the package's
  * version, so browsers may keep them for a year.
  *
- * Failure mode: if the bundle cannot be loaded (a broken install), asset requests get 503 and
- * the next request tries again; GraphQL is not affected.
+ * Failure mode: if the bundle cannot be loaded (a broken install), asset requests get 503 for
+ * 10 s, then one of them tries again; GraphQL is not affected.
  */
 
 import { createRequire } from 'node:module';
@@ -50,12 +50,20 @@ interface Asset {
   size: number;
 }
 
+/** After a failed load, requests are refused this long before one tries again. */
+const RETRY_LOAD_AFTER_MS = 10_000;
+
 let loading: Promise<ReadonlyMap<string, Asset>> | undefined;
 
-/** Loads the bundle once; a failed load is forgotten, so the next request tries again. */
+/**
+ * Loads the bundle once, for every request that wants it. A failed load is remembered for
+ * `RETRY_LOAD_AFTER_MS`, so a broken install costs one worker per 10 s, not one per request.
+ */
 function assets(): Promise<ReadonlyMap<string, Asset>> {
   loading ??= loadAssets().catch((error: unknown) => {
-    loading = undefined;
+    setTimeout(() => {
+      loading = undefined;
+    }, RETRY_LOAD_AFTER_MS).unref();
     throw error;
   });
   return loading;
