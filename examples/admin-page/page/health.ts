@@ -4,7 +4,7 @@
  * failed in a row, or the endpoint's last answer was an HTTP error.
  */
 
-import type { AdminWebhookRowFragment } from '../generated/operations.ts';
+import type { AdminWebhookRowFragment } from '../../../schema/generated/operations.ts';
 
 type Health = Pick<AdminWebhookRowFragment, 'status' | 'health' | 'lastStatus'>;
 

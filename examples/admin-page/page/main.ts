@@ -10,7 +10,7 @@ import {
   AdminWebhookListDocument,
   type AdminWebhookListQuery,
   type AdminWebhookRowFragment,
-} from '../generated/operations.ts';
+} from '../../../schema/generated/operations.ts';
 import { byId, h } from './dom.ts';
 import {
   type ErrorView,

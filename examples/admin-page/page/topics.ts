@@ -4,7 +4,7 @@
  * here until it is listed.
  */
 
-import type { WebhookTopic } from '../generated/operations.ts';
+import type { WebhookTopic } from '../../../schema/generated/operations.ts';
 
 /** `UNKNOWN` is output only: the gateway refuses it as input. */
 export type InputTopic = Exclude<WebhookTopic, 'UNKNOWN'>;

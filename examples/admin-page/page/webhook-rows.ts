@@ -1,6 +1,6 @@
 /** The rows of the webhook table, built from the list's data and each row's rotation step. */
 
-import type { AdminWebhookRowFragment } from '../generated/operations.ts';
+import type { AdminWebhookRowFragment } from '../../../schema/generated/operations.ts';
 import { h } from './dom.ts';
 import { failureReasons } from './health.ts';
 import { topicName } from './topics.ts';
