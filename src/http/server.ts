@@ -131,6 +131,20 @@ function capConnections(server: Server, max: number, silentEvictionAfterMs: numb
     });
   });
   server.on('request', (request: IncomingMessage) => waiting.delete(request.socket));
+  silentConnections.set(server, () => {
+    for (const socket of waiting.keys()) socket.destroy();
+  });
+}
+
+const silentConnections = new WeakMap<Server, () => void>();
+
+/**
+ * Closes the connections that have not sent a request yet. Node's `closeIdleConnections` leaves
+ * them open (it closes keep-alive connections between requests only), so one silent connection
+ * would hold a graceful shutdown until its deadline.
+ */
+export function closeSilentConnections(server: Server): void {
+  silentConnections.get(server)?.();
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
  * Graceful shutdown of the HTTP server: stop accepting connections, let in-flight requests finish,
- * close keep-alive connections as soon as they fall idle, and cut whatever is left at the deadline.
+ * close keep-alive connections as soon as they fall idle and connections that never sent a
+ * request at once, and cut whatever is left at the deadline.
  */
 
 import type { Server } from 'node:http';
+import { closeSilentConnections } from './server.ts';
 
 /** How often idle keep-alive connections are swept while draining. */
 const SWEEP_INTERVAL_MS = 50;
@@ -20,9 +22,14 @@ export function drain(server: Server, graceMs: number): Promise<boolean> {
       resolve(drained);
     };
     server.close(() => finish(true));
-    // A keep-alive connection between two requests would hold `close` open until it times out.
-    server.closeIdleConnections();
-    const sweeper = setInterval(() => server.closeIdleConnections(), SWEEP_INTERVAL_MS);
+    // A keep-alive connection between two requests, or a connection that has sent nothing,
+    // would hold `close` open until it times out.
+    const sweep = () => {
+      server.closeIdleConnections();
+      closeSilentConnections(server);
+    };
+    sweep();
+    const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
     const deadline = setTimeout(() => {
       server.closeAllConnections();
       finish(false);
