@@ -5,6 +5,7 @@
 
 import { ConfigError, type GatewayConfig, loadConfig } from './config.ts';
 import { createGateway, GRAPHQL_PATH } from './graphql/gateway.ts';
+import type { Readiness } from './graphql/plugins/health.ts';
 import { createGatewayServer } from './http/server.ts';
 import { drain } from './http/shutdown.ts';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
@@ -61,8 +62,10 @@ async function main(): Promise<void> {
       logger.debug({ upstream: event }, 'upstream protection');
     },
   });
+  let readiness: Readiness = 'starting';
   const gateway = createGateway({
     client,
+    readiness: () => readiness,
     logger,
     credentialDefaults: {
       apiVersion: config.defaultApiVersion,
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   });
+  readiness = 'ready';
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${GRAPHQL_PATH}`;
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    readiness = 'draining';
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining requests');
     const drained = await drain(server, config.shutdownGraceMs);
     await agent.close();

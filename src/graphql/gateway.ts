@@ -16,7 +16,7 @@ import { useGraphiQLAssets } from './graphiql/assets.ts';
 import { type GraphiQLSetup, graphiqlOptions, renderGraphiQLPage } from './graphiql/page.ts';
 import { useBodyLimit } from './plugins/body-limit.ts';
 import { browserSafetyPlugins, corsOptions } from './plugins/browser-safety.ts';
-import { useHealth } from './plugins/health.ts';
+import { type Readiness, useHealth } from './plugins/health.ts';
 import { useNoIntrospection } from './plugins/no-introspection.ts';
 import { requestIdOf, useRequestTracking } from './plugins/request-tracking.ts';
 import type { DirectExecution } from './prepared-operations.ts';
@@ -38,6 +38,8 @@ export interface GatewayOptions {
   graphiql?: false | GraphiQLSetup;
   /** `__schema`/`__type` for clients. Default `true`; `_service { sdl }` works either way. */
   introspection?: boolean;
+  /** What `GET /ready` says (main.ts: ready once listening, draining once stopping). Default: ready. */
+  readiness?: () => Readiness;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -104,7 +106,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     // (src/graphql/prepared-operations.ts): a plugin that must see every execution (onContextBuilding,
     // onExecute, onExecutionResult) has to be mirrored in `direct` below.
     plugins: [
-      useHealth(options.client),
+      useHealth(options.client, options.readiness ?? (() => 'ready')),
       ...(options.graphiql === false ? [] : [useGraphiQLAssets()]),
       useRequestTracking(logger),
       useBodyLimit(limits.maxRequestBodyBytes),

@@ -3,10 +3,14 @@
  */
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { startTestGateway } from '../support/gateway.ts';
+import { createGateway } from '../../src/graphql/gateway.ts';
+import type { Readiness } from '../../src/graphql/plugins/health.ts';
+import { createFeaturebaseClient, createUpstreamAgent } from '../../src/upstream/index.ts';
+import { captureLogger, startTestGateway } from '../support/gateway.ts';
 
 const harness = await startTestGateway();
-afterAll(() => harness.close());
+const agent = createUpstreamAgent();
+afterAll(() => Promise.all([harness.close(), agent.close()]));
 
 describe('HTTP', () => {
   it('marks every GraphQL response no-store, since any of them may carry a secret', async () => {
@@ -23,6 +27,33 @@ describe('HTTP', () => {
   it('answers /health with 200', async () => {
     const response = await harness.gateway.fetch('http://gateway.test/health');
     expect(response.status).toBe(200);
+  });
+
+  it('answers /ready with 200 when ready, 503 while starting or draining, and no upstream call', async () => {
+    let state: Readiness = 'starting';
+    const gateway = createGateway({
+      client: createFeaturebaseClient({
+        baseUrl: harness.upstreamUrl,
+        dispatcher: agent,
+        timeoutMs: 2000,
+      }),
+      credentialDefaults: { apiVersion: '2026-01-01.nova', fallbackApiKey: undefined },
+      logger: captureLogger().logger,
+      readiness: () => state,
+    });
+    const calls = harness.simulator.countRequests();
+    const ready = async () => {
+      const response = await gateway.fetch('http://gateway.test/ready');
+      return { status: response.status, body: await response.json() };
+    };
+    expect(await ready()).toEqual({ status: 503, body: { status: 'starting' } });
+    state = 'ready';
+    expect(await ready()).toEqual({ status: 200, body: { status: 'ready' } });
+    state = 'draining';
+    expect(await ready()).toEqual({ status: 503, body: { status: 'draining' } });
+    expect(harness.simulator.countRequests()).toBe(calls);
+    // No credentials needed, and the default is ready.
+    expect((await harness.gateway.fetch('http://gateway.test/ready')).status).toBe(200);
   });
 
   it('refuses batched requests', async () => {
