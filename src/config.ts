@@ -255,7 +255,17 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 
 function upstreamUrl(env: Env): string | undefined {
   const raw = nonEmpty(env, 'FEATUREBASE_API_URL');
-  if (raw === undefined) return undefined;
+  const demo = boolean(env, 'DEMO', false);
+  if (raw === undefined) {
+    // A production deployment that lost this variable would otherwise serve the embedded
+    // simulator's sample data, and its demo key, as if nothing were wrong.
+    if (env['NODE_ENV'] === 'production' && !demo) {
+      throw new ConfigError(
+        'FEATUREBASE_API_URL is required when NODE_ENV=production (set DEMO=1 to run the embedded simulator instead).',
+      );
+    }
+    return undefined;
+  }
   let url: URL;
   try {
     url = new URL(raw);
