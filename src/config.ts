@@ -79,6 +79,8 @@ export interface UpstreamResilienceConfig {
   maxQueuedPerTenant: number;
   /** How long a key Featurebase refused is refused without a call; `0` never. Default `60000`. */
   rejectedKeyTtlMs: number;
+  /** Identical reads in flight at once (same key, version, path, query) share one call. Default `true`. */
+  shareReads: boolean;
 }
 
 export class ConfigError extends Error {
@@ -121,6 +123,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxConcurrentPerTenant: integer(env, 'UPSTREAM_MAX_CONCURRENCY_PER_TENANT', 16, 1, 10_000),
       maxQueuedPerTenant: integer(env, 'UPSTREAM_MAX_QUEUE_PER_TENANT', 16, 0, 100_000),
       rejectedKeyTtlMs: integer(env, 'UPSTREAM_REJECTED_KEY_TTL_MS', 60_000, 0, 3_600_000),
+      shareReads: boolean(env, 'UPSTREAM_SHARE_READS', true),
     },
     logLevel: logLevel(env),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', true),

@@ -4,8 +4,13 @@
  */
 
 import type { Dispatcher } from 'undici';
-import { type AttemptObserver, createRequestFunction } from './request/request.ts';
+import {
+  type AttemptObserver,
+  createRequestFunction,
+  type RequestFunction,
+} from './request/request.ts';
 import type { JitterMode } from './request/retry.ts';
+import { SharedReads } from './request/shared-reads.ts';
 import { Resilience } from './resilience/resilience.ts';
 import type { ResilienceObserver, UpstreamHealth } from './resilience/types.ts';
 import { WebhooksResource } from './webhooks.ts';
@@ -76,6 +81,11 @@ export interface FeaturebaseClientOptions {
   random?: () => number;
   /** Our `User-Agent`. Default `featurebase-webhooks-gateway/0.1.0`. */
   userAgent?: string;
+  /**
+   * Identical reads in flight at the same moment (same key, version, path and query) share one
+   * call (`request/shared-reads.ts`). Default `true`.
+   */
+  shareReads?: boolean;
 }
 
 export interface FeaturebaseClient {
@@ -202,7 +212,7 @@ export function createFeaturebaseClient(options: FeaturebaseClientOptions): Feat
     now: options.now ?? Date.now,
     onEvent: options.onResilienceEvent,
   });
-  const request = createRequestFunction({
+  const send = createRequestFunction({
     baseUrl: options.baseUrl,
     dispatcher: options.dispatcher,
     timeoutMs,
@@ -223,6 +233,8 @@ export function createFeaturebaseClient(options: FeaturebaseClientOptions): Feat
     onAttempt: options.onAttempt,
     resilience,
   });
+  const reads = options.shareReads === false ? undefined : new SharedReads();
+  const request: RequestFunction = reads ? (call) => reads.send(call, send) : send;
   return {
     webhooks: new WebhooksResource(request),
     health: () => resilience.health(),

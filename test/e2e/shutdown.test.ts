@@ -28,6 +28,8 @@ describe('SIGTERM', () => {
       FEATUREBASE_API_URL: upstream.url,
       UPSTREAM_MAX_CONCURRENCY_PER_TENANT: '32',
       UPSTREAM_MAX_QUEUE_PER_TENANT: '64',
+      // 50 calls in flight: the burst's identical reads would otherwise share one.
+      UPSTREAM_SHARE_READS: 'false',
     });
     const [, endpoint = ''] = await waitFor(gateway.stderr, /gateway: (http:\/\/\S+\/graphql)/);
     const query = `{ webhook(id: "${SEED_WEBHOOK_IDS[0]}") { id name } }`;

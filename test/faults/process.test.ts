@@ -39,6 +39,8 @@ describe('SIGTERM (complements test/e2e/shutdown.test.ts)', () => {
       // One client's burst: its tenant may use the whole bulkhead here.
       UPSTREAM_MAX_CONCURRENCY: '64',
       UPSTREAM_MAX_CONCURRENCY_PER_TENANT: '64',
+      // 50 calls: the burst's identical reads would otherwise share one (the row is the drain).
+      UPSTREAM_SHARE_READS: 'false',
     });
     const [, endpoint = ''] = await waitFor(gateway.stderr, /gateway: (http:\/\/\S+\/graphql)/);
     const id = SEED_WEBHOOK_IDS[0];

@@ -200,10 +200,13 @@ describe('R06 an open-connection cap', () => {
     hostile.harness.simulator.reset();
     // Four requests held at a slow Featurebase: four connections in use.
     hostile.harness.simulator.injectFault({ match: { method: 'GET' }, delayMs: 30_000, times: 4 });
-    const held = Array.from({ length: 4 }, () =>
-      fetch(`${server.url}/graphql`, { method: 'POST', headers: HEADERS, body: READ }).catch(
-        () => undefined,
-      ),
+    // Four different webhooks: identical reads in flight together would share one call.
+    const held = Array.from({ length: 4 }, (_, n) =>
+      fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: HEADERS,
+        body: JSON.stringify({ query: `{ webhook(id: "${String(n).repeat(24)}") { id } }` }),
+      }).catch(() => undefined),
     );
     try {
       await until(() => calls() === 4, 'four calls held at Featurebase');

@@ -103,6 +103,9 @@ export function testClient(
     // Scripted 401/403 answers stand for faults, not for keys refused for good (the memory of
     // refused keys has tests of its own).
     rejectedKeyTtlMs: 0,
+    // These tests load the client with identical concurrent reads to exercise the bulkhead, the
+    // breaker and the gate: shared, they would be one call. Sharing has tests of its own.
+    shareReads: false,
     onAttempt: (event) => events.push(event),
     onResilienceEvent: (event) => resilienceEvents.push(event),
     ...overrides,
