@@ -58,7 +58,7 @@ export const USAGE = `npm run bench -- [options]
   --duration <s>       measured seconds per target and scenario   (BENCH_DURATION, 10)
   --warmup <s>         warm-up seconds before each measurement     (BENCH_WARMUP, 3)
   --connections <n>    autocannon connections                      (BENCH_CONNECTIONS, 20)
-  --scenarios <list>   a,b,c,d (see below)                         (BENCH_SCENARIOS, a,b,c,d)
+  --scenarios <list>   a,b,c,d,e (see below)                       (BENCH_SCENARIOS, a,b,c,d,e)
   --rounds <n>         baseline/gateway pairs per scenario, order alternating;
                        the median is reported                      (BENCH_ROUNDS, 1)
   --tenants <n>        API keys the requests rotate over           (BENCH_TENANTS, = connections)
@@ -102,7 +102,8 @@ Hostile load (BENCHMARKS.md, "Hostile load"; attack sizes: scripts/bench/hostile
   from the gateway: the table shows every process's CPU share, and what else ran meanwhile.
 
 Scenarios: (a) refreshWebhookSecret, every field; (b) webhook(id), a few fields;
-(c) webhooks(first: 10) with health; (d) _entities for 10 webhooks.
+(c) webhooks(first: 10) with health; (d) _entities for 10 webhooks; (e) (c) polled by every
+connection with one key (a dashboard in many tabs): identical reads share upstream calls.
 `;
 
 export class UsageError extends Error {
