@@ -40,6 +40,8 @@ export interface GatewayConfig {
   resilience: UpstreamResilienceConfig;
   /** Default `info`. */
   logLevel: LogLevel;
+  /** Where Prometheus scrapes `/metrics`; `undefined` when `METRICS_PORT=off`. Default `127.0.0.1:9464`. */
+  metrics: { host: string; port: number } | undefined;
   /**
    * Schema introspection for clients. Default `true`: tooling needs it, and the schema mirrors a
    * public API. `false` for deployments that only serve a router (`_service` keeps working).
@@ -126,6 +128,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       shareReads: boolean(env, 'UPSTREAM_SHARE_READS', true),
     },
     logLevel: logLevel(env),
+    metrics: metricsListener(env),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', true),
     limits: {
       maxRequestBodyBytes: integer(
@@ -288,6 +291,14 @@ function upstreamUrl(env: Env): string | undefined {
     throw new ConfigError('FEATUREBASE_API_URL must not contain a query or fragment.');
   }
   return url.href.replace(/\/+$/, '');
+}
+
+function metricsListener(env: Env): { host: string; port: number } | undefined {
+  if (nonEmpty(env, 'METRICS_PORT')?.toLowerCase() === 'off') return undefined;
+  return {
+    host: nonEmpty(env, 'METRICS_HOST') ?? '127.0.0.1',
+    port: integer(env, 'METRICS_PORT', 9464, 0, 65_535),
+  };
 }
 
 function apiVersion(env: Env): string {

@@ -11,6 +11,8 @@ import { drain } from './http/shutdown.ts';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
 import { eventSummary } from './telemetry/event-summary.ts';
 import { createLogger } from './telemetry/logger.ts';
+import { createMetrics } from './telemetry/metrics.ts';
+import { createMetricsServer } from './telemetry/metrics-server.ts';
 import {
   createFeaturebaseClient,
   createUpstreamAgent,
@@ -39,6 +41,8 @@ async function main(): Promise<void> {
   if (!upstreamUrl) throw new Error('unreachable: no upstream');
 
   const agent = createUpstreamAgent({ connections: config.resilience.maxConcurrentRequests });
+  // Read at scrape time only, once the client below exists.
+  const metrics = config.metrics ? createMetrics(() => client.health()) : undefined;
   // Under attack these come by the thousand: one warning a second with the counts per reason.
   const refusedUpstream = eventSummary<RefusalReason>(
     logger,
@@ -51,9 +55,13 @@ async function main(): Promise<void> {
     totalTimeoutMs: config.upstreamTotalTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
     ...config.resilience,
-    onAttempt: (event) => logger.debug({ upstream: event }, 'upstream attempt'),
+    onAttempt: (event) => {
+      metrics?.upstreamAttempt(event);
+      logger.debug({ upstream: event }, 'upstream attempt');
+    },
     // State changes matter to operators; each refused call only at debug (there can be many).
     onResilienceEvent: (event) => {
+      metrics?.resilienceEvent(event);
       if (event.type === 'breaker') {
         logger.warn({ upstream: event }, `upstream circuit ${event.state}`);
         return;
@@ -66,6 +74,7 @@ async function main(): Promise<void> {
   const gateway = createGateway({
     client,
     readiness: () => readiness,
+    ...(metrics ? { onSharedRotation: () => metrics.sharedRotation() } : {}),
     logger,
     credentialDefaults: {
       apiVersion: config.defaultApiVersion,
@@ -84,7 +93,24 @@ async function main(): Promise<void> {
     corsAllowLocalhost: simulator !== undefined,
   });
 
-  const server = createGatewayServer(gateway, { limits: config.server });
+  const server = createGatewayServer(gateway, {
+    limits: config.server,
+    ...(metrics ? { onShed: (reason: string) => metrics.shed(reason) } : {}),
+  });
+  const metricsServer = metrics ? createMetricsServer(metrics.registry) : undefined;
+  if (metricsServer && config.metrics) {
+    const { host, port } = config.metrics;
+    await new Promise<void>((resolve, reject) => {
+      metricsServer.once('error', reject);
+      metricsServer.listen(port, host, resolve);
+    });
+    const address = metricsServer.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    logger.info(
+      { url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics` },
+      'metrics listening',
+    );
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -106,6 +132,8 @@ async function main(): Promise<void> {
     readiness = 'draining';
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining requests');
     const drained = await drain(server, config.shutdownGraceMs);
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     await agent.close();
     await simulator?.close();
     logger.info({ drained }, drained ? 'stopped' : 'stopped: requests were cut at the deadline');

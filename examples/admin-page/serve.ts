@@ -30,6 +30,8 @@ async function startGateway(): Promise<Gateway> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: '0',
+    // A free port: a gateway already running here may hold the default one.
+    METRICS_PORT: '0',
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
   };
   // Without them, the gateway runs its embedded simulator (and accepts the demo key).

@@ -833,6 +833,7 @@ export async function hostileBench(
         LOG_LEVEL: options.logLevel,
         HOST: '127.0.0.1',
         PORT: '0',
+        METRICS_PORT: '0',
         NODE_ENV: nodeEnv ?? '(unset)',
       },
       upstreamLatencyMs: options.hostileLatencyMs,

@@ -128,6 +128,7 @@ async function main(): Promise<number> {
     LOG_LEVEL: options.logLevel,
     HOST: '127.0.0.1',
     PORT: '0',
+    METRICS_PORT: '0',
     NODE_ENV: nodeEnv ?? '(unset)',
   };
   const report: BenchReport = {

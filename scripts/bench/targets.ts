@@ -90,6 +90,8 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     LOG_LEVEL: options.logLevel,
     HOST: '127.0.0.1',
     PORT: '0',
+    // Metrics on, as in production, on a free port (several gateways run side by side here).
+    METRICS_PORT: '0',
   });
   const child = new Child({
     name: 'gateway',

@@ -40,6 +40,8 @@ export interface GatewayOptions {
   introspection?: boolean;
   /** What `GET /ready` says (main.ts: ready once listening, draining once stopping). Default: ready. */
   readiness?: () => Readiness;
+  /** Told each time a rotation is served by one already in flight (metrics). */
+  onSharedRotation?: () => void;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -76,7 +78,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     client: options.client,
     credentialDefaults: options.credentialDefaults,
     limits,
-    rotations: new SingleFlight(),
+    rotations: new SingleFlight(options.onSharedRotation),
   };
   const contextFor = (request: Request, nodeRequest?: unknown) =>
     createContext(dependencies, request, requestIdOf(request), clientAddressOf(nodeRequest));

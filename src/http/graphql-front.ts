@@ -51,6 +51,8 @@ export type FrontHandler = (
 ) => void;
 
 export interface GraphQLFrontOptions extends FastPathOptions {
+  /** Told of each request shed with 503 before execution, with its reason (metrics). */
+  onShed?: (reason: ShedReason) => void;
   /** The admission and body-memory limits; each one left out keeps its default. */
   limits?: Partial<ServerLimits>;
   /** Whether the process is short of CPU. Default: never (the server passes its own watch). */
@@ -60,7 +62,7 @@ export interface GraphQLFrontOptions extends FastPathOptions {
 /** Seconds a shed client is asked to wait: load moves in milliseconds; one second is plenty. */
 const SHED_RETRY_AFTER_SECONDS = 1;
 
-type ShedReason = 'requests-in-flight' | 'body-memory' | 'event-loop-late';
+export type ShedReason = 'requests-in-flight' | 'body-memory' | 'event-loop-late';
 
 const NO_PRESSURE = { high: false };
 
@@ -73,7 +75,11 @@ export function createGraphQLFront(
   const admission = new InFlightLimit(limits.maxRequestsInFlight);
   const bodies = new BodyMemory(limits.bodyFreeBytesPerRequest, limits.bodyPoolBytes);
   const fastPath = createFastPath(gateway, options);
-  const shed = eventSummary<ShedReason>(internals.logger, 'requests shed (HTTP 503)');
+  const summary = eventSummary<ShedReason>(internals.logger, 'requests shed (HTTP 503)');
+  const shed = (reason: ShedReason) => {
+    summary(reason);
+    options.onShed?.(reason);
+  };
   const context: Front = {
     internals,
     admission,

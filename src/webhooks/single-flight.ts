@@ -12,10 +12,16 @@ import { createHash } from 'node:crypto';
 export class SingleFlight<T> {
   readonly #inFlight = new Map<string, Promise<T>>();
 
+  /** `onShared`: told each time a caller is given a run already in flight (for metrics). */
+  constructor(private readonly onShared?: () => void) {}
+
   /** Runs `task`, unless a run for `key` is in flight: then its result is shared. */
   run(key: string, task: () => Promise<T>): Promise<T> {
     const running = this.#inFlight.get(key);
-    if (running) return running;
+    if (running) {
+      this.onShared?.();
+      return running;
+    }
     const started = task().finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, started);
     return started;

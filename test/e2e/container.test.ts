@@ -87,6 +87,7 @@ describe('the container image', { timeout: 60_000 }, () => {
         DEMO: '1',
         HOST: '127.0.0.1',
         PORT: '0',
+        METRICS_PORT: '0',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -18,7 +18,12 @@ const children: ChildProcess[] = [];
 function npmRun(script: string, env: Record<string, string>): ChildProcess {
   const child = spawn('npm', ['run', '--silent', script], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? ROOT, ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? ROOT,
+      METRICS_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so that cleaning up after a failure also reaches an orphan.
     detached: true,

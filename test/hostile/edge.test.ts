@@ -225,9 +225,11 @@ describe('R06 an open-connection cap', () => {
 describe('load shedding: requests in execution', () => {
   it('past maxRequestsInFlight, a request is answered 503 with Retry-After at once, and later ones are served again', async () => {
     const served: ServedBy[] = [];
+    const shedReasons: string[] = [];
     const server = await listen(hostile.harness.gateway, {
       limits: { maxRequestsInFlight: 2 },
       onServed: (path) => served.push(path),
+      onShed: (reason) => shedReasons.push(reason),
     });
     const logged = hostile.harness.logs().length;
     try {
@@ -240,7 +242,10 @@ describe('load shedding: requests in execution', () => {
         delayMs: 30_000,
         times: 2,
       });
-      const held = [post(server, READ), post(server, READ)];
+      // Two different webhooks: identical reads in flight together would share one call.
+      const held = ['1', '2'].map((digit) =>
+        post(server, JSON.stringify({ query: `{ webhook(id: "${digit.repeat(24)}") { id } }` })),
+      );
       await until(() => calls() === 2, 'two calls held at Featurebase');
 
       const shed = await post(server, READ);
@@ -249,6 +254,8 @@ describe('load shedding: requests in execution', () => {
       expect(shed.headers.get('cache-control')).toBe('no-store');
       expect(shed.headers.get('x-request-id')).toBeTruthy();
       expect(codesOf({ ...shed, json: shed.json })).toEqual(['OVERLOADED']);
+      // Told to the metrics, with its reason.
+      expect(shedReasons).toEqual(['requests-in-flight']);
       expect(shed.json?.errors?.[0]?.extensions?.['retryAfter']).toBe(1);
       expect(served.at(-1)).toBe('refused');
       expect(calls(), 'the shed request cost nothing upstream').toBe(2);

@@ -71,6 +71,7 @@ async function startGateway(): Promise<NonNullable<typeof gateway>> {
       PATH: process.env['PATH'] ?? '',
       NODE_ENV: 'production',
       PORT: '0',
+      METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
       FEATUREBASE_API_URL: simulator.url,
     },

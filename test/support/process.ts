@@ -13,7 +13,8 @@ const running: ChildProcess[] = [];
 export function launch(script: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', ...env },
+    // Metrics on a free port unless a test says otherwise: 9464 may be taken on this machine.
+    env: { PATH: process.env['PATH'] ?? '', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Always drained, so a chatty child never blocks on a full pipe (and never sees EPIPE).

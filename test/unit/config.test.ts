@@ -33,3 +33,16 @@ describe('production start', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DEMO: 'yes please' })).toThrow(/DEMO/);
   });
 });
+
+describe('the metrics listener', () => {
+  it('is on loopback port 9464 by default, elsewhere when asked, and off with METRICS_PORT=off', () => {
+    expect(loadConfig({}).metrics).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(loadConfig({ METRICS_HOST: '0.0.0.0', METRICS_PORT: '9100' }).metrics).toEqual({
+      host: '0.0.0.0',
+      port: 9100,
+    });
+    expect(loadConfig({ METRICS_PORT: 'off' }).metrics).toBeUndefined();
+    expect(loadConfig({ METRICS_PORT: 'OFF' }).metrics).toBeUndefined();
+    expect(() => loadConfig({ METRICS_PORT: 'none' })).toThrow(/METRICS_PORT/);
+  });
+});
