@@ -5,13 +5,13 @@
  * commands work against the real bundle.
  */
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/process.ts';
+import { buildProductionBundle, waitFor } from '../support/process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8')
@@ -24,9 +24,7 @@ const instruction = (name: string) =>
 /** An exec-form command (a JSON array) at the end of an instruction. */
 const execForm = (text: string): string[] => JSON.parse(text.slice(text.indexOf('['))) as string[];
 
-beforeAll(() => {
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
-}, 120_000);
+beforeAll(buildProductionBundle, 120_000);
 
 const running: ReturnType<typeof spawn>[] = [];
 afterAll(() => {

@@ -5,12 +5,12 @@
  * And production without an upstream refuses to start rather than serve the simulator.
  */
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/process.ts';
+import { buildProductionBundle, waitFor } from '../support/process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const children: ChildProcess[] = [];
@@ -43,9 +43,7 @@ async function openConnection(endpoint: string): Promise<Socket> {
   return socket;
 }
 
-beforeAll(() => {
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
-}, 120_000);
+beforeAll(buildProductionBundle, 120_000);
 
 afterEach(() => {
   for (const child of children.splice(0)) {

@@ -3,7 +3,7 @@
  * and `npm run simulator` run them.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 
@@ -88,4 +88,9 @@ export function postOnNewConnection(
     request.on('error', (error) => resolve(error));
     request.end(JSON.stringify({ query }));
   });
+}
+
+/** `npm run build`: dist/main.mjs as production runs it, for the tests of the production commands. */
+export function buildProductionBundle(): void {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
 }
