@@ -40,8 +40,12 @@ export interface GatewayConfig {
   resilience: UpstreamResilienceConfig;
   /** Default `info`. */
   logLevel: LogLevel;
-  /** Where Prometheus scrapes `/metrics`; `undefined` when `METRICS_PORT=off`. Default `127.0.0.1:9464`. */
-  metrics: { host: string; port: number } | undefined;
+  /**
+   * Where Prometheus scrapes `/metrics`; `undefined` when `METRICS_PORT=off`. Default
+   * `127.0.0.1:9464`. `maxOperationNames` (`METRICS_OPERATION_NAMES`, default 100): distinct
+   * operation names counted under their own name before later ones count as `other`.
+   */
+  metrics: { host: string; port: number; maxOperationNames: number } | undefined;
   /**
    * Schema introspection for clients. Default `true`: tooling needs it, and the schema mirrors a
    * public API. `false` for deployments that only serve a router (`_service` keeps working).
@@ -293,11 +297,12 @@ function upstreamUrl(env: Env): string | undefined {
   return url.href.replace(/\/+$/, '');
 }
 
-function metricsListener(env: Env): { host: string; port: number } | undefined {
+function metricsListener(env: Env): GatewayConfig['metrics'] {
   if (nonEmpty(env, 'METRICS_PORT')?.toLowerCase() === 'off') return undefined;
   return {
     host: nonEmpty(env, 'METRICS_HOST') ?? '127.0.0.1',
     port: integer(env, 'METRICS_PORT', 9464, 0, 65_535),
+    maxOperationNames: integer(env, 'METRICS_OPERATION_NAMES', 100, 1, 10_000),
   };
 }
 

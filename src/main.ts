@@ -6,6 +6,7 @@
 import { ConfigError, type GatewayConfig, loadConfig } from './config.ts';
 import { createGateway, GRAPHQL_PATH } from './graphql/gateway.ts';
 import type { Readiness } from './graphql/plugins/health.ts';
+import type { OperationReport } from './graphql/plugins/operation-report.ts';
 import { createGatewayServer } from './http/server.ts';
 import { drain } from './http/shutdown.ts';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
@@ -42,7 +43,9 @@ async function main(): Promise<void> {
 
   const agent = createUpstreamAgent({ connections: config.resilience.maxConcurrentRequests });
   // Read at scrape time only, once the client below exists.
-  const metrics = config.metrics ? createMetrics(() => client.health()) : undefined;
+  const metrics = config.metrics
+    ? createMetrics(() => client.health(), { maxOperationNames: config.metrics.maxOperationNames })
+    : undefined;
   // Under attack these come by the thousand: one warning a second with the counts per reason.
   const refusedUpstream = eventSummary<RefusalReason>(
     logger,
@@ -74,7 +77,12 @@ async function main(): Promise<void> {
   const gateway = createGateway({
     client,
     readiness: () => readiness,
-    ...(metrics ? { onSharedRotation: () => metrics.sharedRotation() } : {}),
+    ...(metrics
+      ? {
+          onSharedRotation: () => metrics.sharedRotation(),
+          onOperation: (report: OperationReport) => metrics.operation(report),
+        }
+      : {}),
     logger,
     credentialDefaults: {
       apiVersion: config.defaultApiVersion,

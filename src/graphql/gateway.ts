@@ -4,7 +4,7 @@
  */
 
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../../schema/index.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
@@ -18,8 +18,8 @@ import { useBodyLimit } from './plugins/body-limit.ts';
 import { browserSafetyPlugins, corsOptions } from './plugins/browser-safety.ts';
 import { type Readiness, useHealth } from './plugins/health.ts';
 import { useNoIntrospection } from './plugins/no-introspection.ts';
+import { type OperationReport, useOperationReport } from './plugins/operation-report.ts';
 import { requestIdOf, useRequestTracking } from './plugins/request-tracking.ts';
-import type { DirectExecution } from './prepared-operations.ts';
 import { documentCache, parseErrorCache } from './query-text-cache.ts';
 import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
 import { yogaLogger } from './yoga-logger.ts';
@@ -42,6 +42,13 @@ export interface GatewayOptions {
   readiness?: () => Readiness;
   /** Told each time a rotation is served by one already in flight (metrics). */
   onSharedRotation?: () => void;
+  /** Told of each GraphQL operation when it ends, whichever path served it (metrics). */
+  onOperation?: (report: OperationReport) => void;
+  /**
+   * More Yoga plugins, after the gateway's own. They run for every request on every path, like
+   * the gateway's own (src/graphql/pipeline.ts). Default: none.
+   */
+  plugins?: readonly Plugin[];
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -54,8 +61,6 @@ export interface GatewayInternals {
   logger: Logger;
   /** The limits the gateway was built with, so the server in front cannot apply others. */
   limits: RequestLimits;
-  /** How to run an accepted query text as this gateway's Yoga would. */
-  direct: DirectExecution;
   /**
    * Whether the request's credentials are a key Featurebase accepted lately: such tenants are
    * served first when the gateway is short of CPU (src/http/event-loop-pressure.ts).
@@ -82,16 +87,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   const contextFor = (request: Request, nodeRequest?: unknown) =>
     createContext(dependencies, request, requestIdOf(request), clientAddressOf(nodeRequest));
-  const yogaLog = yogaLogger(logger);
-  const documents = documentCache();
   const gateway = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     // Enforced by `useBodyLimit`, which skips Yoga's per-request counting stream when the
     // Content-Length already says how long the body is.
     maxRequestBodySize: false,
     // Yoga's parse caches, bounded in bytes, minus texts with a string literal
-    // (src/graphql/query-text-cache.ts); prepared operations read the same documents.
-    parserAndValidationCache: { documentCache: documents, errorCache: parseErrorCache() },
+    // (src/graphql/query-text-cache.ts).
+    parserAndValidationCache: { documentCache: documentCache(), errorCache: parseErrorCache() },
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
     // No file uploads here: a multipart body would only be one more thing to parse.
     multipart: false,
@@ -103,10 +106,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     graphiql: options.graphiql === false ? false : graphiqlOptions(options.graphiql ?? {}),
     renderGraphiQL: renderGraphiQLPage,
     maskedErrors: { maskError },
-    logging: yogaLog,
-    // Texts Yoga has accepted are executed again without these plugins' execution hooks
-    // (src/graphql/prepared-operations.ts): a plugin that must see every execution (onContextBuilding,
-    // onExecute, onExecutionResult) has to be mirrored in `direct` below.
+    logging: yogaLogger(logger),
+    // Every request runs every hook of these plugins, whichever path serves it: Yoga's own
+    // handler, or the server's fast path (src/graphql/pipeline.ts runs the same hooks).
     plugins: [
       useHealth(options.client, options.readiness ?? (() => 'ready')),
       ...(options.graphiql === false ? [] : [useGraphiQLAssets()]),
@@ -118,6 +120,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       // "Did you mean …?" would rebuild the schema for anyone, introspection or not.
       blockFieldSuggestionsPlugin(),
       ...(options.introspection === false ? [useNoIntrospection()] : []),
+      ...(options.onOperation ? [useOperationReport(options.onOperation)] : []),
+      ...(options.plugins ?? []),
     ],
     // `req`: Node's request, in the server context of the Node handler and of the front.
     context: ({ request, req }) => contextFor(request, req),
@@ -128,17 +132,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     knownTenant: (headers) => {
       const caller = resolveCredentials(headers, options.credentialDefaults);
       return caller.ok && options.client.isAcceptedKey(caller.credentials.apiKey);
-    },
-    direct: {
-      schema,
-      documents,
-      contextFor,
-      // As Yoga's own wrapper around `maskError`: what is hidden from the caller is logged.
-      maskError: (error) => {
-        const masked = maskError(error);
-        if (masked !== error) yogaLog.error(error);
-        return masked;
-      },
     },
   });
   return gateway;

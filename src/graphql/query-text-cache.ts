@@ -1,7 +1,7 @@
 /**
  * The memory of query texts between requests: Yoga's parse caches (a text's document, or its
- * syntax error), which prepared operations read too (src/graphql/prepared-operations.ts). Keyed by
- * client input, so bounded by construction: in entries, in estimated bytes, and per entry.
+ * syntax error). Keyed by client input, so bounded by construction: in entries, in estimated
+ * bytes, and per entry.
  *
  * Two rules decide what may be kept:
  *
@@ -135,7 +135,7 @@ export class BoundedTextCache<T> implements TextKeyedCache<T> {
   }
 }
 
-/** Yoga's document cache, shared with prepared operations. */
+/** Yoga's document cache. */
 export function documentCache(
   bounds: TextCacheBounds = DOCUMENT_CACHE_BOUNDS,
 ): BoundedTextCache<DocumentNode> {

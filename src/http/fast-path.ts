@@ -1,53 +1,38 @@
 /**
- * The common case without Yoga's HTTP layer.
+ * The common case without Yoga's HTTP layer, and without skipping any of its plugins.
  *
  * Nearly every request a frontend, a tool or a router sends is the same shape: a POST of a JSON
- * body to /graphql, without CORS. For those, building a Fetch `Request` with a body stream, and
- * later a Fetch `Response` written back through a stream, cost more CPU than the GraphQL work
- * itself (the benchmark's profiles: promise plumbing, stream teardown, many small socket
- * writes). Here such a request goes straight from Node's request to Yoga's GraphQL pipeline
- * (`getResultForParams`: the same onParams hooks, parse and validation caches and limits,
- * context, execution, error masking) and back with one write.
+ * body to /graphql. For those, Yoga's Node handler would build a Fetch `Request` with a body
+ * stream and run its lifecycle through promise adapters, which cost more CPU than the GraphQL
+ * work itself. Here the body, already read and bounded by the front (src/http/graphql-front.ts),
+ * is handed to the same lifecycle run by src/graphql/pipeline.ts: every hook of every plugin
+ * the gateway installs (Yoga's own included), in Yoga's order, with a light view of Node's
+ * request in place of a Fetch `Request`. The answer is written back with one `end()`.
  *
- * Anything else, and any request the pipeline refuses before executing (a syntax or validation
- * error, bad parameters), is handed to Yoga whole, which answers it as it always does: the fast
- * path never has to know how Yoga words or codes a refusal. A differential test holds the two
- * paths to the same answers.
+ * Anything else (another content type) is handed to Yoga whole, with the body already read. So
+ * is everything when some plugin has a hook kind the pipeline does not run: slower, never
+ * skipping a plugin. A differential test holds the two paths to the same answers
+ * (test/graphql/fast-path.test.ts), and another counts each plugin hook on each path
+ * (test/graphql/plugin-pipeline.test.ts).
  *
- * The body arrives read (src/http/graphql-front.ts reads and bounds it). It is let go as soon as it
- * is parsed, before any upstream call: only the parsed params live on while the operation runs.
+ * The body is let go once it is parsed (when Yoga's request parser reads it), before any upstream
+ * call: only the parsed params live on while the operation runs.
  */
 
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
-import type { GraphQLParams } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { scrubLeakyErrors } from '../graphql/errors.ts';
 import { type Gateway, GRAPHQL_PATH, internalsOf } from '../graphql/gateway.ts';
-import { finishTracking, noteOperation } from '../graphql/plugins/request-tracking.ts';
-import { PreparedOperations } from '../graphql/prepared-operations.ts';
+import { createPluginPipeline, type PluginPipeline } from '../graphql/pipeline.ts';
 
 export interface FastPathOptions {
   /**
-   * Run texts Yoga has already accepted without its pipeline (src/graphql/prepared-operations.ts).
-   * Default `true`; `false` measures or tests the fast path alone.
-   */
-  prepared?: boolean;
-  /**
-   * Told which path answered each request (for metrics and tests): `fast` through Yoga's
-   * GraphQL pipeline, `prepared` directly, `yoga` by Yoga whole. Default: none.
+   * Told which path answered each request (for tests): `fast` through the plugin pipeline, `yoga`
+   * by Yoga whole, `refused` by the front itself (413, 503, bounds on variables). Default: none.
    */
   onServed?: (path: ServedBy) => void;
 }
 
-/** `refused`: answered by the front itself (413, 503, bounds on variables). */
-export type ServedBy = 'prepared' | 'fast' | 'yoga' | 'refused';
-
-/** The gateway's own settings, as the fast path applies them. */
-interface Settings {
-  maxQueryLength: number;
-  onServed: ((path: ServedBy) => void) | undefined;
-}
+export type ServedBy = 'fast' | 'yoga' | 'refused';
 
 /**
  * Serves a POST to /graphql whose body has been read. `release` gives the body's memory back:
@@ -60,42 +45,42 @@ export type FastPath = (
   release: () => void,
 ) => Promise<void>;
 
-/** What the fast path serves; everything else goes to Yoga. */
-const PARAM_NAMES = new Set(['query', 'variables', 'operationName', 'extensions']);
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 const JSON_TYPE = 'application/json';
+
 /**
- * A Node request handler for POSTs to /graphql with their body: serves the request itself when it
- * can, else hands it to Yoga with the body (`replay`).
+ * A Node request handler for POSTs to /graphql with their body: serves the request through the
+ * plugin pipeline when it is JSON, else hands it to Yoga with the body (`replay`).
  */
 export function createFastPath(gateway: Gateway, options: FastPathOptions = {}): FastPath {
-  const { logger: log, limits, direct } = internalsOf(gateway);
-  const settings: Settings = { maxQueryLength: limits.maxQueryLength, onServed: options.onServed };
-  const prepared = options.prepared === false ? undefined : new PreparedOperations(direct);
+  const { logger: log } = internalsOf(gateway);
+  const built = createPluginPipeline(gateway);
+  if (!built.pipeline) {
+    log.warn(
+      { hook: built.unsupported },
+      'a plugin has a hook kind the fast path does not run: every request goes through Yoga whole',
+    );
+  }
+  const { pipeline } = built;
+  const { onServed } = options;
   return async (request, response, body, release) => {
-    const responseType = eligibleResponseType(request);
-    const params = responseType === undefined ? undefined : paramsOf(body, settings);
-    if (responseType === undefined || params === undefined) {
-      settings.onServed?.('yoga');
+    if (!pipeline || !isJson(request)) {
+      onServed?.('yoga');
       // Yoga reads the body from its own Request: it is let go when the answer is done.
       response.once('close', release);
       await replay(gateway, request, response, body);
       return;
     }
-    // From here on only the parsed params are needed (a replay re-sends those).
-    release();
-    await serve(gateway, prepared, settings, log, request, response, params, responseType);
+    onServed?.('fast');
+    await serve(pipeline, log, request, response, new ReadBody(body, release));
   };
 }
 
-/** The response type when the request has the common shape, else `undefined`. */
-function eligibleResponseType(request: IncomingMessage): string | undefined {
-  const { headers } = request;
-  if (request.url !== GRAPHQL_PATH) return undefined;
-  // CORS (an Origin) and anything but a JSON body go through Yoga's plugins.
-  if (headers.origin !== undefined) return undefined;
-  if (!headers['content-type']?.toLowerCase().startsWith(JSON_TYPE)) return undefined;
-  return negotiateResponseType(headers.accept);
+function isJson(request: IncomingMessage): boolean {
+  return (
+    request.url === GRAPHQL_PATH &&
+    request.headers['content-type']?.toLowerCase().startsWith(JSON_TYPE) === true
+  );
 }
 
 /** As Yoga negotiates, for the Accept values clients send; anything unusual goes to Yoga. */
@@ -110,124 +95,74 @@ export function negotiateResponseType(accept: string | undefined): string | unde
 }
 
 async function serve(
-  gateway: Gateway,
-  prepared: PreparedOperations | undefined,
-  settings: Settings,
+  pipeline: PluginPipeline,
   log: Logger,
   request: IncomingMessage,
   response: ServerResponse,
-  params: ParamsWithQuery,
-  responseType: string,
+  body: ReadBody,
 ): Promise<void> {
-  const view = new RequestView(request, response);
-  let answered: Answered | undefined;
+  const view = new RequestView(request, response, body);
+  let answer: Response;
   try {
-    answered = await executeParams(gateway, prepared, params, view.asRequest(), request);
-  } catch {
-    answered = undefined;
+    answer = await pipeline.handle(view.asRequest(), { req: request, res: response });
+  } catch (error) {
+    // A plugin threw outside of what Yoga turns into a GraphQL error: as Yoga's server adapter,
+    // a 500, but without the stack it would send.
+    log.error({ err: error }, 'request failed outside the GraphQL pipeline');
+    answer = new Response(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }), {
+      status: 500,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    });
+  } finally {
+    body.release();
   }
-  if (!answered) {
-    // Refused before anything ran: Yoga words the refusal, from the same parameters.
-    settings.onServed?.('yoga');
-    await replay(gateway, request, response, Buffer.from(JSON.stringify(params)));
-    return;
-  }
-  settings.onServed?.(answered.path);
-  const { result } = answered;
-  scrubLeakyErrors(result);
-  const text = JSON.stringify(
-    result.errors ? { ...result, errors: result.errors.map(publicErrorJson) } : result,
-  );
-  const requestId = finishTracking(view.asRequest(), 200, log);
-  response.writeHead(200, {
-    'content-type': `${responseType}; charset=utf-8`,
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    'x-request-id': requestId,
-  });
-  response.end(text);
+  await writeResponse(answer, response);
 }
 
-interface Answered {
-  result: ExecutionResult;
-  path: 'fast' | 'prepared';
+/** Writes a Fetch response with one `end()`: Yoga's answers are strings, sent as they are. */
+async function writeResponse(answer: Response, response: ServerResponse): Promise<void> {
+  if (response.destroyed) return;
+  const headers: Record<string, string> = {};
+  answer.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  // Yoga's own responses keep a string body as given (@whatwg-node/node-fetch): no copy.
+  const { bodyType, bodyInit } = answer as Response & { bodyType?: string; bodyInit?: unknown };
+  const payload =
+    bodyType === 'String' && typeof bodyInit === 'string'
+      ? bodyInit
+      : Buffer.from(await answer.arrayBuffer());
+  response.writeHead(answer.status, headers);
+  response.end(payload);
 }
 
 /**
- * Executes the request if it gets that far. A text Yoga already accepted runs directly; any other
- * goes through Yoga's pipeline, and is remembered once Yoga has executed it. An answer without
- * `data` was refused before execution: Yoga words and codes those (`undefined` here).
+ * The request body, read by the front: readable once, as a Fetch body is. Reading it (Yoga's
+ * JSON request parser calls `json()` before anything runs) gives its memory back.
  */
-async function executeParams(
-  gateway: Gateway,
-  prepared: PreparedOperations | undefined,
-  params: ParamsWithQuery,
-  request: Request,
-  nodeRequest: IncomingMessage,
-): Promise<Answered | undefined> {
-  const document = prepared?.lookup(params);
-  if (prepared && document) {
-    noteOperation(request, document, params.operationName);
-    const result = await prepared.execute(document, params, request, nodeRequest);
-    return 'data' in result ? { result, path: 'prepared' } : undefined;
+class ReadBody {
+  #bytes: Buffer | undefined;
+  #release: (() => void) | undefined;
+
+  constructor(bytes: Buffer, release: () => void) {
+    this.#bytes = bytes;
+    this.#release = release;
   }
-  // The server context, as Yoga's Node handler would give it: Node's request.
-  const result = await gateway.getResultForParams({ params, request }, { req: nodeRequest });
-  if (!isSingleResult(result) || !('data' in result)) return undefined;
-  try {
-    prepared?.remember(params);
-  } catch {
-    // Only a speed-up, and the operation has run: it must not be handed to Yoga to run again.
+
+  take(): Buffer {
+    const bytes = this.#bytes;
+    if (!bytes) throw new TypeError('Body is unusable: Body has already been read');
+    this.release();
+    return bytes;
   }
-  return { result, path: 'fast' };
-}
 
-type ParamsWithQuery = GraphQLParams & { query: string };
-
-/** The parameters when the body is one ordinary GraphQL request, else `undefined`. */
-function paramsOf(body: Buffer, settings: Settings): ParamsWithQuery | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
+  release(): void {
+    this.#bytes = undefined;
+    const release = this.#release;
+    this.#release = undefined;
+    release?.();
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  for (const key of Object.keys(parsed)) if (!PARAM_NAMES.has(key)) return undefined;
-  const { query, variables, operationName, extensions } = parsed as Record<string, unknown>;
-  if (typeof query !== 'string' || query.length > settings.maxQueryLength) return undefined;
-  if (variables !== undefined && variables !== null && !isPlainObject(variables)) return undefined;
-  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
-    return undefined;
-  }
-  if (extensions !== undefined && !isPlainObject(extensions)) return undefined;
-  const params: ParamsWithQuery = { query };
-  if (isPlainObject(variables)) params.variables = variables;
-  if (typeof operationName === 'string') params.operationName = operationName;
-  if (isPlainObject(extensions)) params.extensions = extensions;
-  return params;
 }
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isSingleResult(value: unknown): value is ExecutionResult {
-  return isPlainObject(value) && !(Symbol.asyncIterator in value);
-}
-
-/** As Yoga serialises an error: its internal extensions (`http`, `unexpected`) stay inside. */
-function publicErrorJson(error: GraphQLFormattedErrorSource): GraphQLFormattedError {
-  const json = error.toJSON();
-  if (!json.extensions || !('http' in json.extensions || 'unexpected' in json.extensions)) {
-    return json;
-  }
-  const { http: _http, unexpected: _unexpected, ...extensions } = json.extensions;
-  const { extensions: _all, ...rest } = json;
-  return Object.keys(extensions).length > 0 ? { ...rest, extensions } : rest;
-}
-
-type GraphQLFormattedErrorSource = { toJSON(): GraphQLFormattedError };
 
 /** Hands the request, body already read, to Yoga as a Fetch request, and writes its answer. */
 async function replay(
@@ -259,28 +194,24 @@ function fetchHeaders(headers: IncomingHttpHeaders): [string, string][] {
 }
 
 /**
- * The part of a Fetch `Request` the GraphQL pipeline reads (headers, method, URL, and a signal
- * that aborts when the client goes away), over Node's request, without copying its headers.
+ * The part of a Fetch `Request` Yoga's plugins read (method, URL, headers, a signal that aborts
+ * when the client goes away, and the body once), over Node's request, without copying its headers.
  */
 export class RequestView {
-  readonly method = 'POST';
+  readonly method: string;
   readonly url: string;
-  readonly headers: { get(name: string): string | null; has(name: string): boolean };
+  readonly headers: ViewHeaders;
   readonly #response: ServerResponse;
+  readonly #body: ReadBody | undefined;
   #signal: AbortSignal | undefined;
   #asRequest: Request | undefined;
 
-  constructor(request: IncomingMessage, response: ServerResponse) {
+  constructor(request: IncomingMessage, response: ServerResponse, body?: ReadBody) {
+    this.method = request.method ?? 'POST';
     this.url = `http://localhost${request.url ?? '/'}`;
-    const raw = request.headers;
-    this.headers = {
-      get: (name) => {
-        const value = raw[name.toLowerCase()];
-        return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
-      },
-      has: (name) => raw[name.toLowerCase()] !== undefined,
-    };
+    this.headers = new ViewHeaders(request.headers);
     this.#response = response;
+    this.#body = body;
   }
 
   /** Made when first asked for: an AbortController per request is not free. */
@@ -297,13 +228,72 @@ export class RequestView {
     return this.#signal;
   }
 
+  async json(): Promise<unknown> {
+    return JSON.parse(this.#takeBody().toString('utf8'));
+  }
+
+  async text(): Promise<string> {
+    return this.#takeBody().toString('utf8');
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = this.#takeBody();
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  #takeBody(): Buffer {
+    if (!this.#body) throw new TypeError('Body is unusable: this request has none');
+    return this.#body.take();
+  }
+
   /**
-   * Yoga's types ask for a Fetch `Request`; the pipeline, and our context and plugins, read only
-   * this view's members (the differential test would fail otherwise). One identity per request,
-   * for the WeakMaps keyed by request.
+   * Yoga's types ask for a Fetch `Request`; its plugins, and ours, read only this view's members
+   * (the differential test would fail otherwise). One identity per request, for the WeakMaps
+   * keyed by request.
    */
   asRequest(): Request {
     this.#asRequest ??= this as unknown as Request;
     return this.#asRequest;
+  }
+}
+
+/** Fetch `Headers` reading, over Node's parsed headers (names already lower case). */
+class ViewHeaders {
+  readonly #raw: IncomingHttpHeaders;
+
+  constructor(raw: IncomingHttpHeaders) {
+    this.#raw = raw;
+  }
+
+  get(name: string): string | null {
+    const value = this.#raw[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  has(name: string): boolean {
+    return this.#raw[name.toLowerCase()] !== undefined;
+  }
+
+  forEach(callback: (value: string, name: string) => void): void {
+    for (const [name, value] of this.entries()) callback(value, name);
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (const name of Object.keys(this.#raw)) {
+      const value = this.get(name);
+      if (value !== null) yield [name, value];
+    }
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+
+  *values(): IterableIterator<string> {
+    for (const [, value] of this.entries()) yield value;
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
   }
 }

@@ -3,12 +3,17 @@
  * and the rotations already report. Served on a listener of its own (`metrics-server.ts`).
  *
  * Every label value comes from a closed set: endpoint templates (`GET /v2/webhooks/:id`), HTTP
- * statuses or `timeout` / `network`, breaker states, and the fixed reasons of each protection.
- * None ever holds a key, a secret, a webhook id, a URL or a client address. Bound: a few hundred
- * series at most, whatever the traffic.
+ * statuses or `timeout` / `network`, breaker states, the fixed reasons of each protection,
+ * operation types and error codes. Operation names are the clients' own words, so they are
+ * bounded differently: the first `maxOperationNames` distinct names keep their own series, and
+ * any later one is counted as `other` (the set is never emptied, so a series never changes
+ * meaning while the process lives). None ever holds a key, a secret, a webhook id, a URL or a
+ * client address. Bound: with the default of 100 names, a few thousand series at most (names ×
+ * types × outcomes actually seen), whatever the traffic.
  */
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { OperationReport } from '../graphql/plugins/operation-report.ts';
 import type { UpstreamAttemptEvent } from '../upstream/request/request.ts';
 import type { ResilienceEvent, UpstreamHealth } from '../upstream/resilience/types.ts';
 
@@ -22,14 +27,29 @@ export interface GatewayMetrics {
   shed(reason: string): void;
   /** A rotation was served by one already in flight for the same webhook and key. */
   sharedRotation(): void;
+  /** A GraphQL operation ended (src/graphql/plugins/operation-report.ts). */
+  operation(report: OperationReport): void;
 }
+
+export interface MetricsOptions {
+  /** Distinct operation names counted under their own name; later ones count as `other`. */
+  maxOperationNames: number;
+}
+
+export const DEFAULT_MAX_OPERATION_NAMES = 100;
 
 const BREAKER_STATES: readonly UpstreamHealth['breaker'][] = ['closed', 'halfOpen', 'open'];
 
-/** Upstream latencies, from a fast loopback answer to the 10 s attempt timeout and beyond. */
+/**
+ * Upstream and operation latencies, from a fast loopback answer to the 10 s attempt timeout (an
+ * operation may make several calls, each with retries) and beyond.
+ */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export function createMetrics(upstreamHealth: () => UpstreamHealth): GatewayMetrics {
+export function createMetrics(
+  upstreamHealth: () => UpstreamHealth,
+  options: MetricsOptions = { maxOperationNames: DEFAULT_MAX_OPERATION_NAMES },
+): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -90,8 +110,28 @@ export function createMetrics(upstreamHealth: () => UpstreamHealth): GatewayMetr
     registers: [registry],
   });
 
+  const operations = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations, by type, name (anonymous without one; other past the bound) and outcome (ok or the first error code).',
+    labelNames: ['operation_type', 'operation_name', 'outcome'],
+    registers: [registry],
+  });
+  const operationDuration = new Histogram({
+    name: 'graphql_operation_duration_seconds',
+    help: 'Time of each GraphQL operation, from its parameters to its result, by type and name.',
+    labelNames: ['operation_type', 'operation_name'],
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const names = new BoundedNames(options.maxOperationNames);
+
   return {
     registry,
+    operation(report) {
+      const labels = { operation_type: report.type, operation_name: names.label(report.name) };
+      operations.inc({ ...labels, outcome: report.outcome });
+      operationDuration.observe(labels, report.durationSeconds);
+    },
     upstreamAttempt(event) {
       const endpoint = `${event.method} ${event.pathTemplate}`;
       upstreamRequests.inc({ endpoint, status: statusLabel(event) });
@@ -109,4 +149,24 @@ export function createMetrics(upstreamHealth: () => UpstreamHealth): GatewayMetr
 function statusLabel(event: UpstreamAttemptEvent): string {
   if (event.status !== undefined) return String(event.status);
   return event.error === 'UpstreamTimeoutError' ? 'timeout' : 'network';
+}
+
+/**
+ * The first `max` distinct names, each its own label value; any other is `other`. `anonymous`
+ * (operations without a name) is always its own and takes no place.
+ */
+class BoundedNames {
+  readonly #known = new Set<string>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  label(name: string): string {
+    if (name === 'anonymous' || this.#known.has(name)) return name;
+    if (this.#known.size >= this.#max) return 'other';
+    this.#known.add(name);
+    return name;
+  }
 }

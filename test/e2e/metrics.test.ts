@@ -119,6 +119,55 @@ describe('metrics', { timeout: 60_000 }, () => {
     expect((await fetch(endpoint.replace(/\/graphql$/, '/metrics'))).status).toBe(404);
   });
 
+  it('count every GraphQL operation by type, name and outcome, whichever path served it, with names bounded', async () => {
+    const { endpoint, metricsUrl = '' } = await startGateway({ METRICS_OPERATION_NAMES: '2' });
+    // The fast path, a new text then a cached one.
+    await graphql(endpoint, 'query First { __typename }');
+    await graphql(endpoint, 'query First { __typename }');
+    // Yoga whole: a GET (with the header that passes CSRF prevention).
+    const viaGet = await fetch(
+      `${endpoint}?query=${encodeURIComponent('query Second { __typename }')}`,
+      {
+        headers: {
+          accept: 'application/json',
+          authorization: `Bearer ${DEMO_API_KEY}`,
+          'x-graphql-yoga-csrf': '1',
+        },
+      },
+    );
+    expect(await viaGet.json()).toEqual({ data: { __typename: 'Query' } });
+    await graphql(endpoint, '{ __typename }');
+    // Past the bound of 2 names: counted as other.
+    await graphql(endpoint, 'query Third { __typename }');
+    await graphql(endpoint, 'query Typo { webhok { id } }');
+    await graphql(
+      endpoint,
+      'mutation Gone { refreshWebhookSecret(id: "aaaaaaaaaaaaaaaaaaaaaaaa") { id } }',
+    );
+
+    const scrape = await (await fetch(metricsUrl)).text();
+    const operations = (type: string, name: string, outcome: string) =>
+      series(
+        scrape,
+        'graphql_operations_total',
+        `{operation_type="${type}",operation_name="${name}",outcome="${outcome}"}`,
+      );
+    expect(operations('query', 'First', 'ok')).toBe(2);
+    expect(operations('query', 'Second', 'ok')).toBe(1);
+    expect(operations('query', 'anonymous', 'ok')).toBe(1);
+    expect(operations('query', 'other', 'ok')).toBe(1);
+    expect(operations('query', 'other', 'GRAPHQL_VALIDATION_FAILED')).toBe(1);
+    expect(operations('mutation', 'other', 'NOT_FOUND')).toBe(1);
+    expect(scrape).not.toMatch(/operation_name="(Third|Typo|Gone)"/);
+    expect(
+      series(
+        scrape,
+        'graphql_operation_duration_seconds_count',
+        '{operation_type="query",operation_name="First"}',
+      ),
+    ).toBe(2);
+  });
+
   it('are off with METRICS_PORT=off: no listener at all', async () => {
     const { metricsUrl } = await startGateway({ METRICS_PORT: 'off' });
     expect(metricsUrl).toBeUndefined();

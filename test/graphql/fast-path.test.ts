@@ -1,10 +1,9 @@
 /**
- * The fast path (src/http/fast-path.ts) must answer exactly as Yoga does. Two real servers over the
- * same gateway and simulator: one with the fast path in front, as main.ts builds it, one with
- * Yoga alone. Every request goes to both; status, content type, caching and body must match,
- * and the fast path must really have served the ordinary ones: the first time a text is seen
- * through Yoga's pipeline, and again directly once Yoga has accepted it
- * (src/graphql/prepared-operations.ts).
+ * The fast path (src/http/fast-path.ts, running src/graphql/pipeline.ts) must answer exactly as
+ * Yoga does. Two real servers over the same gateway and simulator: one with the fast path in
+ * front, as main.ts builds it, one with Yoga alone. Every request goes to both; status, content
+ * type, caching and body must match, and the fast path must really have served every JSON
+ * request, refusals included, the first time and again once Yoga's caches know the text.
  */
 
 import { request as httpRequest, type Server } from 'node:http';
@@ -83,18 +82,17 @@ async function send(url: string, init: RequestInit): Promise<Answer> {
 }
 
 /**
- * Sends the same request to both servers and expects the same answer; returns it. A request the
- * fast path serves is sent twice: once Yoga has accepted its text, it must be run directly.
+ * Sends the same request to both servers and expects the same answer, twice (the second time
+ * Yoga's parse and validation caches know the text); returns it.
  */
-async function same(init: RequestInit, path: 'fast' | 'yoga'): Promise<Answer> {
+async function same(init: RequestInit, path: 'fast' | 'yoga' = 'fast'): Promise<Answer> {
   const fast = await send(withFastPath.url, init);
-  expect(served).toEqual([path === 'yoga' ? 'yoga' : expect.stringMatching(/^(fast|prepared)$/)]);
+  expect(served).toEqual([path]);
   const yoga = await send(yogaOnly.url, init);
   expect(fast).toEqual(yoga);
-  if (path === 'yoga') return fast;
   served.length = 0;
   const again = await send(withFastPath.url, init);
-  expect(served).toEqual(['prepared']);
+  expect(served).toEqual([path]);
   expect(again).toEqual(await send(yogaOnly.url, init));
   return again;
 }
@@ -132,7 +130,7 @@ describe('the fast path answers as Yoga does', () => {
       },
     ],
   ])('%s (served by the fast path)', async (_, body) => {
-    const answer = await same(post(body), 'fast');
+    const answer = await same(post(body));
     expect(answer.status).toBe(200);
     expect(answer.cacheControl).toBe('no-store');
     expect(answer.hasRequestId).toBe(true);
@@ -142,7 +140,7 @@ describe('the fast path answers as Yoga does', () => {
     ['an unusable Authorization (UNAUTHENTICATED)', { authorization: 'Basic x' }],
     ['a version that is too old', { 'featurebase-version': '2025-12-12.clover' }],
   ])('%s (served by the fast path)', async (_, headers) => {
-    const answer = await same(post({ query: FULL, variables: { id } }, headers), 'fast');
+    const answer = await same(post({ query: FULL, variables: { id } }, headers));
     expect(JSON.stringify(answer.body)).toMatch(/UNAUTHENTICATED|UNSUPPORTED_API_VERSION/);
   });
 
@@ -154,7 +152,7 @@ describe('the fast path answers as Yoga does', () => {
     ['both, response type first', 'application/graphql-response+json, application/json;q=0.9'],
     ['both, JSON first', 'application/json, application/graphql-response+json'],
   ])('negotiates the same content type for Accept: %s', async (_, accept) => {
-    const answer = await same(post({ query: '{ __typename }' }, accept ? { accept } : {}), 'fast');
+    const answer = await same(post({ query: '{ __typename }' }, accept ? { accept } : {}));
     expect(answer.contentType).toMatch(/^application\/(graphql-response\+)?json; charset=utf-8$/);
   });
 
@@ -174,15 +172,13 @@ describe('the fast path answers as Yoga does', () => {
     ['a batch (off)', [{ query: '{ __typename }' }, { query: '{ __typename }' }]],
     ['malformed JSON', '{"query":'],
     ['JSON that is not an object', '42'],
-  ])('%s (handed to Yoga)', async (_, body) => {
-    await same(post(body), 'yoga');
+  ])('%s (refused by the fast path as Yoga refuses it)', async (_, body) => {
+    const answer = await same(post(body));
+    expect(answer.body).toMatchObject({ errors: [expect.anything()] });
+    expect(answer.body).not.toHaveProperty('data.webhook');
   });
 
   it.each([
-    [
-      'a browser request with an Origin (CORS)',
-      post({ query: '{ __typename }' }, { origin: 'https://evil.example' }),
-    ],
     [
       'a text/plain POST (CSRF)',
       {
@@ -192,7 +188,7 @@ describe('the fast path answers as Yoga does', () => {
       },
     ],
     ['a GET', { method: 'GET', headers: { accept: 'application/json' } }],
-  ])('%s (never served by the fast path)', async (_, init) => {
+  ])('%s (not JSON: never served by the fast path)', async (_, init) => {
     const url = (base: string) => (init.method === 'GET' ? `${base}?query=%7B__typename%7D` : base);
     const fast = await send(url(withFastPath.url), init);
     expect(served).toEqual(['yoga']);
@@ -208,7 +204,7 @@ describe('the fast path answers as Yoga does', () => {
         variables: { id },
       }),
     );
-    expect(served).toEqual([expect.stringMatching(/^(fast|prepared)$/)]);
+    expect(served).toEqual(['fast']);
     expect(answer.status).toBe(200);
     const secret = (answer.body as { data: { refreshWebhookSecret: { secret: string } } }).data
       .refreshWebhookSecret.secret;
@@ -222,26 +218,42 @@ describe('the fast path answers as Yoga does', () => {
       post({ query: FULL, variables: { id } }, { 'x-request-id': 'trace-fast-1' }),
     );
     await response.text();
-    expect(served).toEqual(['prepared']);
+    expect(served).toEqual(['fast']);
     expect(response.headers.get('x-request-id')).toBe('trace-fast-1');
     expect(harness.simulator.requests[0]?.headers['x-request-id']).toBe('trace-fast-1');
   });
 
-  it('hands a remembered text to Yoga when its variables do not coerce', async () => {
-    await same(post({ query: FULL, variables: { id } }), 'fast');
+  it('refuses a known text whose variables do not coerce as Yoga does', async () => {
+    await same(post({ query: FULL, variables: { id } }));
     served.length = 0;
-    const answer = await same(post({ query: FULL, variables: { id: 42.5 } }), 'yoga');
+    const answer = await same(post({ query: FULL, variables: { id: 42.5 } }));
     expect(answer.status).toBe(400);
   });
 
-  it('masks an upstream failure on a remembered text as Yoga does', async () => {
-    await same(post({ query: FULL, variables: { id } }), 'fast');
+  it.each([
+    ['no CORS origin allowed', 'https://evil.example'],
+    ['a preflight-less simple origin', 'http://localhost:3000'],
+  ])('answers a browser request with an Origin as Yoga does (%s)', async (_, origin) => {
+    const fast = await fetch(withFastPath.url, post({ query: '{ __typename }' }, { origin }));
+    const yoga = await fetch(yogaOnly.url, post({ query: '{ __typename }' }, { origin }));
+    expect(served).toEqual(['fast']);
+    expect(fast.status).toBe(yoga.status);
+    expect(await fast.text()).toBe(await yoga.text());
+    const corsHeaders = (response: Response) =>
+      [...response.headers].filter(
+        ([name]) => name.startsWith('access-control-') || name === 'vary',
+      );
+    expect(corsHeaders(fast)).toEqual(corsHeaders(yoga));
+  });
+
+  it('masks an upstream failure on a known text as Yoga does', async () => {
+    await same(post({ query: FULL, variables: { id } }));
     served.length = 0;
     // A refusal (never retried) whose body says more than Featurebase documents.
     harness.simulator.injectFault({ status: 403, body: { secret: 'whsec_leak' }, times: 2 });
     const logged = harness.logs().length;
     const answer = await send(withFastPath.url, post({ query: FULL, variables: { id } }));
-    expect(served).toEqual(['prepared']);
+    expect(served).toEqual(['fast']);
     // Logged as Yoga logs what it masks: the public code, never the upstream body.
     const newLines = harness.logs().slice(logged);
     expect(newLines).toMatch(/"msg":"operation failed"/);
@@ -253,7 +265,7 @@ describe('the fast path answers as Yoga does', () => {
     expect(answer.body).toMatchObject({ data: { webhook: null } });
   });
 
-  it('never remembers a text with a string literal: each time through Yoga', async () => {
+  it('serves a text with a string literal as Yoga does, each time', async () => {
     const init = post({ query: `{ webhook(id: "${id}") { id name } }` });
     for (const _ of [1, 2]) {
       served.length = 0;
@@ -263,21 +275,22 @@ describe('the fast path answers as Yoga does', () => {
     }
   });
 
-  it('runs a remembered text only under the operation name it was accepted with', async () => {
+  it('runs a known text under each operation name it has, and refuses others', async () => {
     const query = `query A { webhooks(first: 1) { pageInfo { hasNextPage } } } ${FULL}`;
-    await same(post({ query, operationName: 'Full', variables: { id } }), 'fast');
+    await same(post({ query, operationName: 'Full', variables: { id } }));
     served.length = 0;
-    await same(post({ query, operationName: 'A' }), 'fast');
+    await same(post({ query, operationName: 'A' }));
     served.length = 0;
-    await same(post({ query, operationName: 'Nope' }), 'yoga');
+    const unknown = await same(post({ query, operationName: 'Nope' }));
+    expect(unknown.status).toBe(400);
   });
 
   it.each([
-    ['the first time through Yoga', 'query First($id: ID!) { webhook(id: $id) { id name } }'],
-    ['once remembered', FULL],
+    ['a text seen for the first time', 'query First($id: ID!) { webhook(id: $id) { id name } }'],
+    ['a text Yoga has cached', FULL],
   ])('stops the upstream call when the client goes away (%s)', async (_, query) => {
-    // Remembered first, so the second case runs on a prepared text.
-    await same(post({ query, variables: { id } }), 'fast');
+    // Sent first, so the second case runs on a cached text.
+    await same(post({ query, variables: { id } }));
     harness.simulator.injectFault({ match: { method: 'GET' }, delayMs: UPSTREAM_DELAY_MS });
     const logged = harness.logs().length;
     const callsBefore = harness.simulator.countRequests();
@@ -350,7 +363,7 @@ describe('the access log', () => {
     const body = { query: `${FULL} # access log`, variables: { id } };
     expect(await loggedName(withFastPath.url, body)).toBe('Full');
     expect(await loggedName(withFastPath.url, body)).toBe('Full');
-    expect(served).toEqual(['fast', 'prepared']);
+    expect(served).toEqual(['fast', 'fast']);
     expect(await loggedName(yogaOnly.url, body)).toBe('Full');
     // yoga.fetch, as tests and embedders call it.
     const viaFetch = await harness.graphql(FULL, { id });

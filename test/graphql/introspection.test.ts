@@ -56,8 +56,8 @@ describe('introspection off', () => {
     ['an alias', '{ t: __type(name: "Webhook") { fields { name } } }'],
     ['a text without a string literal (kept in memory)', '{ __schema { queryType { name } } }'],
   ])('refuses %s on every path of the production server, each time', async (_, query) => {
-    // Twice: the first time the fast path runs it through Yoga's pipeline, the second time a
-    // text it accepted would run directly (prepared). Neither may answer it.
+    // Twice: the first time its text is new, the second time Yoga's caches know it. Neither may
+    // answer it.
     for (const round of [1, 2]) {
       const answer = await postGraphQL(
         closedServer.url,

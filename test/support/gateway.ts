@@ -47,6 +47,8 @@ export interface TestGatewayOptions {
   defaultApiVersion?: string;
   introspection?: boolean;
   graphiql?: GatewayOptions['graphiql'];
+  /** More Yoga plugins, after the gateway's own. */
+  plugins?: GatewayOptions['plugins'];
 }
 
 export interface TestGateway {
@@ -88,6 +90,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     ...(options.introspection === undefined ? {} : { introspection: options.introspection }),
     ...(options.graphiql === undefined ? {} : { graphiql: options.graphiql }),
+    ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
   });
 
   return {

@@ -36,13 +36,24 @@ describe('production start', () => {
 
 describe('the metrics listener', () => {
   it('is on loopback port 9464 by default, elsewhere when asked, and off with METRICS_PORT=off', () => {
-    expect(loadConfig({}).metrics).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(loadConfig({}).metrics).toEqual({
+      host: '127.0.0.1',
+      port: 9464,
+      maxOperationNames: 100,
+    });
     expect(loadConfig({ METRICS_HOST: '0.0.0.0', METRICS_PORT: '9100' }).metrics).toEqual({
       host: '0.0.0.0',
       port: 9100,
+      maxOperationNames: 100,
     });
     expect(loadConfig({ METRICS_PORT: 'off' }).metrics).toBeUndefined();
     expect(loadConfig({ METRICS_PORT: 'OFF' }).metrics).toBeUndefined();
     expect(() => loadConfig({ METRICS_PORT: 'none' })).toThrow(/METRICS_PORT/);
+  });
+
+  it('bounds the distinct operation names counted under their own name (METRICS_OPERATION_NAMES)', () => {
+    expect(loadConfig({ METRICS_OPERATION_NAMES: '5' }).metrics?.maxOperationNames).toBe(5);
+    expect(() => loadConfig({ METRICS_OPERATION_NAMES: '0' })).toThrow(/METRICS_OPERATION_NAMES/);
+    expect(() => loadConfig({ METRICS_OPERATION_NAMES: 'lots' })).toThrow(/METRICS_OPERATION_NAMES/);
   });
 });

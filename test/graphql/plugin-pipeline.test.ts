@@ -1,0 +1,271 @@
+/**
+ * Every plugin on every path: a plugin installed the usual way (`plugins` of the gateway) counts
+ * each of its hooks per request, and every path that serves GraphQL must run the same hooks the
+ * same number of times as Yoga itself: Yoga's Node handler, the fast path with a text seen for
+ * the first time and with a text Yoga's caches know, and `yoga.fetch`. Then the metrics plugin,
+ * installed the same way by the gateway, counts every operation on every path.
+ */
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Plugin } from 'graphql-yoga';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type OperationReport,
+  useOperationReport,
+} from '../../src/graphql/plugins/operation-report.ts';
+import type { ServedBy } from '../../src/http/fast-path.ts';
+import { createGraphQLFront } from '../../src/http/graphql-front.ts';
+import { createHttpServer } from '../../src/http/server.ts';
+import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
+import { API_KEY, startTestGateway } from '../support/gateway.ts';
+
+/** Hook name → calls, for the request being served (one request at a time in this file). */
+const calls = new Map<string, number>();
+const count = (hook: string): void => {
+  calls.set(hook, (calls.get(hook) ?? 0) + 1);
+};
+
+/** Every per-request hook kind of Yoga and envelop, with its after-hooks. */
+const countingPlugin: Plugin = {
+  onRequest: () => count('onRequest'),
+  onRequestParse: () => {
+    count('onRequestParse');
+    return { onRequestParseDone: () => count('onRequestParseDone') };
+  },
+  onParams: () => count('onParams'),
+  onParse: () => {
+    count('onParse');
+    return () => count('onParseDone');
+  },
+  onValidate: () => {
+    count('onValidate');
+    return () => count('onValidateDone');
+  },
+  onContextBuilding: () => {
+    count('onContextBuilding');
+    return () => count('onContextBuildingDone');
+  },
+  onExecute: () => {
+    count('onExecute');
+    return { onExecuteDone: () => count('onExecuteDone') };
+  },
+  onExecutionResult: () => count('onExecutionResult'),
+  onResultProcess: () => count('onResultProcess'),
+  onResponse: () => count('onResponse'),
+};
+
+const reports: OperationReport[] = [];
+const harness = await startTestGateway({
+  plugins: [
+    countingPlugin,
+    // The same plugin the metrics use (src/graphql/plugins/operation-report.ts), installed as
+    // an embedder would install any plugin.
+    useOperationReport((report) => reports.push(report)),
+  ],
+});
+const served: ServedBy[] = [];
+const withFastPath = await listen(
+  createHttpServer(
+    harness.gateway,
+    createGraphQLFront(harness.gateway, { onServed: (path) => served.push(path) }),
+  ),
+);
+const yogaOnly = await listen(createHttpServer(harness.gateway));
+afterAll(async () => {
+  await withFastPath.close();
+  await yogaOnly.close();
+  await harness.close();
+});
+beforeEach(() => {
+  harness.simulator.reset();
+  served.length = 0;
+  reports.length = 0;
+});
+
+async function listen(server: Server) {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The hooks one request ran, in a stable order. */
+async function hooksOf(send: () => Response | Promise<Response>): Promise<Record<string, number>> {
+  calls.clear();
+  const response = await send();
+  await response.text();
+  return Object.fromEntries([...calls].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+const [id] = SEED_WEBHOOK_IDS as [string];
+const post = (url: string, body: unknown) => () =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+    body: JSON.stringify(body),
+  });
+
+describe('every plugin hook runs on every path, as many times as in Yoga', () => {
+  it.each([
+    [
+      'a query',
+      { query: 'query One($id: ID!) { webhook(id: $id) { id name } }', variables: { id } },
+    ],
+    [
+      'a mutation',
+      {
+        query: 'mutation Rotate($id: ID!) { refreshWebhookSecret(id: $id) { id } }',
+        variables: { id },
+      },
+    ],
+    ['a text with a string literal', { query: `{ webhook(id: "${id}") { id } }` }],
+    ['a validation error', { query: '{ webhok { id } }' }],
+    ['a syntax error', { query: '{ webhook(id: ' }],
+    [
+      'a variable coercion error',
+      { query: 'query ($id: ID!) { webhook(id: $id) { id } }', variables: { id: 4.5 } },
+    ],
+    ['a request without a query', { variables: {} }],
+  ])('%s', async (_, body: { query?: string; variables?: Record<string, unknown> }) => {
+    // Each path gets a text of its own (a comment apart), sent twice: the first time it is new to
+    // Yoga's parse and validation caches, the second time they may know it. Hooks a cache hit
+    // skips (a cached syntax error is thrown before the parse after-hooks) are skipped alike.
+    const text = (path: string) =>
+      body.query === undefined ? body : { ...body, query: `${body.query}\n# ${path}` };
+    const twice = async (
+      path: string,
+      send: (body: unknown) => () => Response | Promise<Response>,
+    ) => [await hooksOf(send(text(path))), await hooksOf(send(text(path)))];
+    const yoga = await twice('yoga', (sent) => post(yogaOnly.url, sent));
+    // Something ran: the request stage at least, and the response stage.
+    expect(yoga[0]?.['onRequest']).toBe(1);
+    expect(yoga[0]?.['onResponse']).toBe(1);
+
+    expect(await twice('fast', (sent) => post(withFastPath.url, sent))).toEqual(yoga);
+    expect(served).toEqual(['fast', 'fast']);
+    const viaFetch = (sent: unknown) => () =>
+      harness.gateway.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+        body: JSON.stringify(sent),
+      });
+    expect(await twice('fetch', viaFetch)).toEqual(yoga);
+  });
+
+  it('runs every execution hook for an operation that executes', async () => {
+    const hooks = await hooksOf(post(withFastPath.url, { query: '{ __typename }' }));
+    for (const hook of [
+      'onRequestParse',
+      'onRequestParseDone',
+      'onParams',
+      'onParse',
+      'onParseDone',
+      'onValidate',
+      'onValidateDone',
+      'onContextBuilding',
+      'onContextBuildingDone',
+      'onExecute',
+      'onExecuteDone',
+      'onExecutionResult',
+      'onResultProcess',
+    ]) {
+      expect(hooks[hook], hook).toBe(1);
+    }
+  });
+});
+
+describe('the operation report (metrics) sees every operation on every path', () => {
+  it('reports type, name, outcome and duration the same way on each path', async () => {
+    const body = { query: 'query Named($id: ID!) { webhook(id: $id) { id } }', variables: { id } };
+    await post(yogaOnly.url, body)().then((response) => response.text());
+    await post(withFastPath.url, body)().then((response) => response.text());
+    await post(withFastPath.url, body)().then((response) => response.text());
+    await harness.graphql(body.query, body.variables);
+    expect(reports).toHaveLength(4);
+    for (const report of reports) {
+      expect(report).toMatchObject({ type: 'query', name: 'Named', outcome: 'ok' });
+      expect(report.durationSeconds).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it.each([
+    [
+      'an anonymous query',
+      { query: '{ __typename }' },
+      { type: 'query', name: 'anonymous', outcome: 'ok' },
+    ],
+    [
+      'a mutation that fails upstream',
+      { query: 'mutation Gone { refreshWebhookSecret(id: "aaaaaaaaaaaaaaaaaaaaaaaa") { id } }' },
+      { type: 'mutation', name: 'Gone', outcome: 'NOT_FOUND' },
+    ],
+    [
+      'a validation error',
+      { query: 'query Typo { webhok { id } }' },
+      { type: 'query', name: 'Typo', outcome: 'GRAPHQL_VALIDATION_FAILED' },
+    ],
+    [
+      'a syntax error',
+      { query: 'query Broken { webhook(id: ' },
+      { type: 'unknown', name: 'anonymous', outcome: 'GRAPHQL_PARSE_FAILED' },
+    ],
+    [
+      'a name shaped like a key',
+      { query: 'query sk_live_0123456789abcdefABCDEF { __typename }' },
+      { type: 'query', name: 'anonymous', outcome: 'ok' },
+    ],
+  ])('%s', async (_, body, expected) => {
+    await post(withFastPath.url, body)().then((response) => response.text());
+    await post(yogaOnly.url, body)().then((response) => response.text());
+    expect(reports).toEqual([
+      { ...expected, durationSeconds: expect.any(Number) },
+      { ...expected, durationSeconds: expect.any(Number) },
+    ]);
+  });
+});
+
+describe('a plugin with a hook kind the fast path does not run', () => {
+  it('sends every request through Yoga whole, so the plugin still sees each one, and says so', async () => {
+    let instrumented = 0;
+    const other = await startTestGateway({
+      plugins: [
+        {
+          instrumentation: {
+            request: (_, wrapped) => {
+              instrumented++;
+              return wrapped();
+            },
+          },
+        },
+      ],
+    });
+    const paths: ServedBy[] = [];
+    const server = await listen(
+      createHttpServer(
+        other.gateway,
+        createGraphQLFront(other.gateway, { onServed: (path) => paths.push(path) }),
+      ),
+    );
+    try {
+      for (const _ of [1, 2]) {
+        const response = await post(server.url, { query: '{ __typename }' })();
+        expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+      }
+      expect(paths).toEqual(['yoga', 'yoga']);
+      expect(instrumented).toBe(2);
+      expect(other.logs()).toMatch(
+        /"hook":"instrumentation".*every request goes through Yoga whole/,
+      );
+    } finally {
+      await server.close();
+      await other.close();
+    }
+  });
+});
