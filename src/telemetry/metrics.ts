@@ -3,7 +3,8 @@
  * and the rotations already report. Served on a listener of its own (`metrics-server.ts`).
  *
  * Every label value comes from a closed set: endpoint templates (`GET /v2/webhooks/:id`), HTTP
- * statuses or `timeout` / `network`, breaker states, and the fixed reasons of each protection.
+ * statuses or `timeout` / `network`, breaker states, and the fixed reasons of each protection
+ * and of dropped trace spans.
  * None ever holds a key, a secret, a webhook id, a URL or a client address. Bound: a few hundred
  * series at most, whatever the traffic.
  */
@@ -22,6 +23,8 @@ export interface GatewayMetrics {
   shed(reason: string): void;
   /** A rotation was served by one already in flight for the same webhook and key. */
   sharedRotation(): void;
+  /** Trace spans were lost before reaching the collector (`queue-full`, `export-failed`). */
+  traceSpansDropped(reason: string, count: number): void;
 }
 
 const BREAKER_STATES: readonly UpstreamHealth['breaker'][] = ['closed', 'halfOpen', 'open'];
@@ -84,6 +87,12 @@ export function createMetrics(upstreamHealth: () => UpstreamHealth): GatewayMetr
     labelNames: ['reason'],
     registers: [registry],
   });
+  const droppedSpans = new Counter({
+    name: 'gateway_trace_spans_dropped_total',
+    help: 'Trace spans lost before reaching the collector, by reason (queue-full, export-failed).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const sharedRotations = new Counter({
     name: 'gateway_shared_rotations_total',
     help: 'Secret rotations served by a rotation of the same webhook already in flight.',
@@ -102,6 +111,7 @@ export function createMetrics(upstreamHealth: () => UpstreamHealth): GatewayMetr
     },
     shed: (reason) => shed.inc({ reason }),
     sharedRotation: () => sharedRotations.inc(),
+    traceSpansDropped: (reason, count) => droppedSpans.inc({ reason }, count),
   };
 }
 
