@@ -7,6 +7,8 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../../schema/index.ts';
+import type { OperationTracer } from '../telemetry/trace-spans.ts';
+import type { CallTrace } from '../upstream/call-trace.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
 import { type CredentialDefaults, resolveCredentials } from '../webhooks/credentials.ts';
 import { SingleFlight } from '../webhooks/single-flight.ts';
@@ -18,6 +20,7 @@ import { useBodyLimit } from './plugins/body-limit.ts';
 import { browserSafetyPlugins, corsOptions } from './plugins/browser-safety.ts';
 import { type Readiness, useHealth } from './plugins/health.ts';
 import { useNoIntrospection } from './plugins/no-introspection.ts';
+import { operationSpans } from './plugins/operation-spans.ts';
 import { requestIdOf, useRequestTracking } from './plugins/request-tracking.ts';
 import type { DirectExecution } from './prepared-operations.ts';
 import { documentCache, parseErrorCache } from './query-text-cache.ts';
@@ -42,6 +45,11 @@ export interface GatewayOptions {
   readiness?: () => Readiness;
   /** Told each time a rotation is served by one already in flight (metrics). */
   onSharedRotation?: () => void;
+  /**
+   * A span per operation and per Featurebase attempt (src/telemetry/tracing.ts), when tracing is
+   * on. Default: none, and no tracing work at all.
+   */
+  tracer?: OperationTracer;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -80,8 +88,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits,
     rotations: new SingleFlight(options.onSharedRotation),
   };
-  const contextFor = (request: Request, nodeRequest?: unknown) =>
-    createContext(dependencies, request, requestIdOf(request), clientAddressOf(nodeRequest));
+  const spans = options.tracer ? operationSpans(options.tracer) : undefined;
+  const contextFor = (request: Request, nodeRequest?: unknown, trace?: CallTrace) =>
+    createContext(dependencies, request, requestIdOf(request), clientAddressOf(nodeRequest), trace);
   const yogaLog = yogaLogger(logger);
   const documents = documentCache();
   const gateway = createYoga<Record<string, unknown>, GatewayContext>({
@@ -118,9 +127,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       // "Did you mean …?" would rebuild the schema for anyone, introspection or not.
       blockFieldSuggestionsPlugin(),
       ...(options.introspection === false ? [useNoIntrospection()] : []),
+      // Last: its span starts once every other plugin has accepted the parameters.
+      ...(spans ? [spans.plugin] : []),
     ],
-    // `req`: Node's request, in the server context of the Node handler and of the front.
-    context: ({ request, req }) => contextFor(request, req),
+    // `req`: Node's request, in the server context of the Node handler and of the front. The
+    // initial context is the object the operation's span is kept under.
+    context: (initial) => contextFor(initial.request, initial['req'], spans?.traceOf(initial)),
   });
   internals.set(gateway, {
     logger,

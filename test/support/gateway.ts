@@ -47,6 +47,8 @@ export interface TestGatewayOptions {
   defaultApiVersion?: string;
   introspection?: boolean;
   graphiql?: GatewayOptions['graphiql'];
+  /** Spans per operation and upstream attempt (test/graphql/tracing.test.ts). Default: off. */
+  tracer?: GatewayOptions['tracer'];
 }
 
 export interface TestGateway {
@@ -88,6 +90,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     },
     ...(options.introspection === undefined ? {} : { introspection: options.introspection }),
     ...(options.graphiql === undefined ? {} : { graphiql: options.graphiql }),
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
   });
 
   return {
