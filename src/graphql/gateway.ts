@@ -127,7 +127,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       // "Did you mean …?" would rebuild the schema for anyone, introspection or not.
       blockFieldSuggestionsPlugin(),
       ...(options.introspection === false ? [useNoIntrospection()] : []),
-      // Last: its span starts once every other plugin has accepted the parameters.
+      // Last: its span starts once every other plugin has accepted the parameters. Not mirrored
+      // in `direct`: main.ts turns prepared operations off while tracing is on.
       ...(spans ? [spans.plugin] : []),
     ],
     // `req`: Node's request, in the server context of the Node handler and of the front. The

@@ -36,6 +36,8 @@ const COLLECTOR_TOKEN = 'collector-token-Qz7Xb2Lp9Vw4';
 /** One export as the collector received it. */
 interface Export {
   headers: IncomingHttpHeaders;
+  /** Header names as sent, one per header line. */
+  names: string[];
   body: Buffer;
 }
 
@@ -52,7 +54,11 @@ async function startCollector() {
         return;
       }
       // Kept before answering: the gateway may exit as soon as it has the answer.
-      exports.push({ headers: request.headers, body: Buffer.concat(chunks) });
+      exports.push({
+        headers: request.headers,
+        names: request.rawHeaders.filter((_, index) => index % 2 === 0),
+        body: Buffer.concat(chunks),
+      });
       received.emit('export');
       const json = request.headers['content-type'] === 'application/json';
       // An empty ExportTraceServiceResponse: `{}` in JSON, zero bytes in protobuf.
@@ -215,8 +221,10 @@ describe('traces exported over OTLP/HTTP', { timeout: 60_000 }, () => {
     ]);
 
     // The collector's credentials reached the collector, and nowhere else.
-    for (const { headers } of collector.exports) {
+    for (const { headers, names } of collector.exports) {
       expect(headers['authorization']).toBe(`Bearer ${COLLECTOR_TOKEN}`);
+      // The exporter reads the variable too: still one header, not two.
+      expect(names.filter((name) => name.toLowerCase() === 'authorization')).toHaveLength(1);
     }
     expect(output()).not.toContain(COLLECTOR_TOKEN);
     expect(output()).toContain('tracing on');
