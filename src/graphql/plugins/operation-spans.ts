@@ -30,7 +30,11 @@ export function operationSpans(tracer: OperationTracer): OperationSpans {
     onParams({ request, context }) {
       // A context already holding a span never happens in Yoga; it would be ended, not leaked.
       spans.get(context)?.end('INTERNAL_SERVER_ERROR');
-      spans.set(context, tracer.start(request.headers));
+      try {
+        spans.set(context, tracer.start(request.headers));
+      } catch {
+        // Tracing must never fail a request: this operation simply goes untraced.
+      }
     },
     onParse({ context }) {
       const span = spans.get(context);
