@@ -62,6 +62,38 @@ export interface GatewayConfig {
   corsOrigins: readonly string[] | undefined;
   /** How long in-flight requests may take to finish after SIGTERM. Default `10000`. */
   shutdownGraceMs: number;
+  /** OpenTelemetry traces; `undefined` (the default) when off. See `tracingConfig` below. */
+  tracing: TracingConfig | undefined;
+}
+
+/** Traces exported over OTLP/HTTP, from the standard `OTEL_*` variables. */
+export interface TracingConfig {
+  /** The OTLP/HTTP traces URL, `/v1/traces` included. Default `http://localhost:4318/v1/traces`. */
+  endpoint: string;
+  /** `http/protobuf` (the OpenTelemetry default) or `http/json`. */
+  protocol: 'http/protobuf' | 'http/json';
+  /**
+   * Sent with every export (`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS`). They
+   * may hold the collector's credentials: never logged, never echoed in an error.
+   */
+  headers: Readonly<Record<string, string>>;
+  /** Time allowed for one export (`OTEL_EXPORTER_OTLP_TIMEOUT`), also the flush at shutdown. Default `10000`. */
+  timeoutMs: number;
+  compression: 'gzip' | 'none';
+  /** `service.name` of every span. Default `featurebase-webhooks-gateway`. */
+  serviceName: string;
+  /** Which traces are recorded. Default: as the caller's `traceparent` says, else all. */
+  sampler: TraceSampler;
+  /** The span queue before export (`OTEL_BSP_*`): its bound, batch size and delay. */
+  queue: { maxQueueSize: number; maxExportBatchSize: number; scheduledDelayMs: number };
+}
+
+/** `OTEL_TRACES_SAMPLER`: the root decision, and whether a caller's sampled flag overrides it. */
+export interface TraceSampler {
+  root: 'always_on' | 'always_off' | 'traceidratio';
+  parentBased: boolean;
+  /** For `traceidratio`: the share of traces kept, 0 to 1 (`OTEL_TRACES_SAMPLER_ARG`). */
+  ratio: number;
 }
 
 export interface UpstreamResilienceConfig {
@@ -217,6 +249,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     },
     corsOrigins: origins(env),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    tracing: tracingConfig(env),
   };
 }
 
@@ -304,6 +337,209 @@ function metricsListener(env: Env): GatewayConfig['metrics'] {
     port: integer(env, 'METRICS_PORT', 9464, 0, 65_535),
     maxOperationNames: integer(env, 'METRICS_OPERATION_NAMES', 100, 1, 10_000),
   };
+}
+
+/**
+ * Traces, from the standard OpenTelemetry variables. On when `OTEL_TRACES_EXPORTER=otlp`, or when
+ * it is unset and an OTLP endpoint is (`OTEL_EXPORTER_OTLP_ENDPOINT`,
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); off otherwise, with `OTEL_TRACES_EXPORTER=none`, and
+ * with `OTEL_SDK_DISABLED=true`. (The specification's default exporter is `otlp` to
+ * localhost:4318: a gateway that sends spans nobody asked for to a port anything may listen on
+ * would be a surprise, so here nothing is set, nothing is sent.) The other variables are read only
+ * when tracing is on.
+ */
+function tracingConfig(env: Env): TracingConfig | undefined {
+  if (boolean(env, 'OTEL_SDK_DISABLED', false)) return undefined;
+  const exporter = tracesExporter(env);
+  const endpoint = otlpTracesEndpoint(env);
+  if (exporter === 'none' || (exporter === undefined && endpoint === undefined)) return undefined;
+  const maxQueueSize = integer(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, 1, MAX_SPAN_QUEUE);
+  const maxExportBatchSize = integer(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512, 1, MAX_SPAN_QUEUE);
+  if (maxExportBatchSize > maxQueueSize) {
+    throw new ConfigError(
+      `OTEL_BSP_MAX_EXPORT_BATCH_SIZE (${maxExportBatchSize}) must not exceed OTEL_BSP_MAX_QUEUE_SIZE (${maxQueueSize}).`,
+    );
+  }
+  return {
+    endpoint: endpoint ?? 'http://localhost:4318/v1/traces',
+    protocol: otlpProtocol(env),
+    headers: otlpHeaders(env),
+    timeoutMs: integer(env, signalSpecific(env, 'TIMEOUT'), 10_000, 1, 600_000),
+    compression: otlpCompression(env),
+    serviceName: serviceName(env),
+    sampler: traceSampler(env),
+    queue: {
+      maxQueueSize,
+      maxExportBatchSize,
+      scheduledDelayMs: integer(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 0, 600_000),
+    },
+  };
+}
+
+/** Spans waiting for export at most, whatever `OTEL_BSP_MAX_QUEUE_SIZE` asks (memory). */
+const MAX_SPAN_QUEUE = 16_384;
+
+/** `OTEL_EXPORTER_OTLP_TRACES_<SUFFIX>` when set, else `OTEL_EXPORTER_OTLP_<SUFFIX>`. */
+function signalSpecific(env: Env, suffix: string): string {
+  const specific = `OTEL_EXPORTER_OTLP_TRACES_${suffix}`;
+  return nonEmpty(env, specific) === undefined ? `OTEL_EXPORTER_OTLP_${suffix}` : specific;
+}
+
+function tracesExporter(env: Env): 'otlp' | 'none' | undefined {
+  const raw = nonEmpty(env, 'OTEL_TRACES_EXPORTER');
+  if (raw === undefined) return undefined;
+  const names = new Set(raw.split(',').map((name) => name.trim().toLowerCase()));
+  if (names.size === 1 && (names.has('otlp') || names.has('none'))) {
+    return names.has('otlp') ? 'otlp' : 'none';
+  }
+  if (names.has('console')) {
+    throw new ConfigError(
+      'OTEL_TRACES_EXPORTER=console is not supported: stdout carries the JSON log. Use otlp or none.',
+    );
+  }
+  throw new ConfigError(`OTEL_TRACES_EXPORTER must be otlp or none, got "${raw}".`);
+}
+
+/** The traces URL: the signal's own endpoint as it is, or the general one plus `v1/traces`. */
+function otlpTracesEndpoint(env: Env): string | undefined {
+  const specific = nonEmpty(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const general = nonEmpty(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (specific !== undefined) return collectorUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', specific);
+  if (general === undefined) return undefined;
+  const base = collectorUrl('OTEL_EXPORTER_OTLP_ENDPOINT', general);
+  return `${base.endsWith('/') ? base : `${base}/`}v1/traces`;
+}
+
+function collectorUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, e.g. http://127.0.0.1:4318`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`${name} must use http or https (OTLP/HTTP; gRPC is not supported).`);
+  }
+  // Collector credentials go in OTEL_EXPORTER_OTLP_HEADERS, which is never logged; the URL is.
+  if (url.username || url.password) {
+    throw new ConfigError(
+      `${name} must not contain a user name or password: send credentials with OTEL_EXPORTER_OTLP_HEADERS.`,
+    );
+  }
+  if (url.hash) throw new ConfigError(`${name} must not contain a fragment.`);
+  return url.href;
+}
+
+function otlpProtocol(env: Env): TracingConfig['protocol'] {
+  const name = nonEmpty(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const raw = nonEmpty(env, name)?.toLowerCase() ?? 'http/protobuf';
+  if (raw === 'http/protobuf' || raw === 'http/json') return raw;
+  throw new ConfigError(
+    `${name} must be http/protobuf or http/json (gRPC is not supported), got "${raw}".`,
+  );
+}
+
+function otlpCompression(env: Env): TracingConfig['compression'] {
+  const name = signalSpecific(env, 'COMPRESSION');
+  const raw = nonEmpty(env, name)?.toLowerCase() ?? 'none';
+  if (raw === 'gzip' || raw === 'none') return raw;
+  throw new ConfigError(`${name} must be gzip or none, got "${raw}".`);
+}
+
+/** RFC 9110 token: a header name. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
+/** Visible ASCII, spaces and tabs: a value that cannot split a header. */
+const HEADER_VALUE = /^[\t\x20-\x7e]{1,8192}$/;
+
+/**
+ * `name=value` pairs separated by commas, values percent-encoded (the W3C baggage format the
+ * specification uses); the traces variable overrides the general one name by name. The values are
+ * credentials more often than not: an error names the variable and the entry, never the value.
+ */
+function otlpHeaders(env: Env): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
+    const raw = nonEmpty(env, name);
+    if (raw === undefined) continue;
+    raw.split(',').forEach((entry, index) => {
+      if (entry.trim() === '') return;
+      const separator = entry.indexOf('=');
+      const key = decodeHeaderPart(separator > 0 ? entry.slice(0, separator).trim() : '');
+      const value = decodeHeaderPart(separator > 0 ? entry.slice(separator + 1).trim() : '');
+      if (key === undefined || !HEADER_NAME.test(key)) {
+        throw new ConfigError(
+          `${name}: entry ${index + 1} must be name=value with a valid header name.`,
+        );
+      }
+      if (value === undefined || !HEADER_VALUE.test(value)) {
+        throw new ConfigError(
+          `${name}: the value of ${key} must be percent-encoded printable text (it is not shown here).`,
+        );
+      }
+      defineHeader(headers, key.toLowerCase(), value);
+    });
+  }
+  return headers;
+}
+
+function decodeHeaderPart(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Plain assignment would treat a name like `__proto__` as the prototype. */
+function defineHeader(headers: Record<string, string>, name: string, value: string): void {
+  Object.defineProperty(headers, name, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+function serviceName(env: Env): string {
+  const raw = nonEmpty(env, 'OTEL_SERVICE_NAME');
+  if (raw === undefined) return 'featurebase-webhooks-gateway';
+  if (!/^[\x20-\x7e]{1,255}$/.test(raw)) {
+    throw new ConfigError('OTEL_SERVICE_NAME must be 1 to 255 printable ASCII characters.');
+  }
+  return raw;
+}
+
+/** The samplers of the specification this gateway offers, by their `OTEL_TRACES_SAMPLER` name. */
+const SAMPLERS: Readonly<Record<string, Omit<TraceSampler, 'ratio'>>> = {
+  always_on: { root: 'always_on', parentBased: false },
+  always_off: { root: 'always_off', parentBased: false },
+  traceidratio: { root: 'traceidratio', parentBased: false },
+  parentbased_always_on: { root: 'always_on', parentBased: true },
+  parentbased_always_off: { root: 'always_off', parentBased: true },
+  parentbased_traceidratio: { root: 'traceidratio', parentBased: true },
+};
+
+function traceSampler(env: Env): TraceSampler {
+  const raw = nonEmpty(env, 'OTEL_TRACES_SAMPLER')?.toLowerCase() ?? 'parentbased_always_on';
+  const sampler = Object.hasOwn(SAMPLERS, raw) ? SAMPLERS[raw] : undefined;
+  if (!sampler) {
+    throw new ConfigError(
+      `OTEL_TRACES_SAMPLER must be one of ${Object.keys(SAMPLERS).join(', ')}, got "${raw}".`,
+    );
+  }
+  return { ...sampler, ratio: sampler.root === 'traceidratio' ? samplerRatio(env) : 1 };
+}
+
+function samplerRatio(env: Env): number {
+  const raw = nonEmpty(env, 'OTEL_TRACES_SAMPLER_ARG');
+  if (raw === undefined) return 1;
+  const ratio = Number(raw);
+  if (!/^(?:0|1|0?\.\d+|1\.0*)$/.test(raw) || ratio < 0 || ratio > 1) {
+    throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "${raw}".`);
+  }
+  return ratio;
 }
 
 function apiVersion(env: Env): string {

@@ -14,6 +14,8 @@ import { eventSummary } from './telemetry/event-summary.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createMetrics } from './telemetry/metrics.ts';
 import { createMetricsServer } from './telemetry/metrics-server.ts';
+import type { DroppedSpansReason } from './telemetry/span-queue.ts';
+import { createTracing } from './telemetry/tracing.ts';
 import {
   createFeaturebaseClient,
   createUpstreamAgent,
@@ -73,6 +75,28 @@ async function main(): Promise<void> {
       logger.debug({ upstream: event }, 'upstream protection');
     },
   });
+  // Spans lost before the collector come by the thousand when it is down: one line a second.
+  const droppedSpans = eventSummary<DroppedSpansReason>(
+    logger,
+    'trace spans dropped before reaching the collector',
+  );
+  const tracing = config.tracing
+    ? createTracing(config.tracing, {
+        onDropped: (reason, count) => {
+          metrics?.traceSpansDropped(reason, count);
+          droppedSpans(reason, count);
+        },
+      })
+    : undefined;
+  if (config.tracing) {
+    const { endpoint, protocol, sampler, serviceName } = config.tracing;
+    // The URL without its query (a collector may take a token there); never the headers.
+    const { origin, pathname } = new URL(endpoint);
+    logger.info(
+      { endpoint: `${origin}${pathname}`, protocol, sampler, serviceName },
+      'tracing on: exporting spans over OTLP/HTTP',
+    );
+  }
   let readiness: Readiness = 'starting';
   const gateway = createGateway({
     client,
@@ -99,6 +123,7 @@ async function main(): Promise<void> {
     corsOrigins: config.corsOrigins ?? [],
     // Demo mode: a frontend under development on this machine may call the demo gateway.
     corsAllowLocalhost: simulator !== undefined,
+    ...(tracing ? { tracer: tracing.operations } : {}),
   });
 
   const server = createGatewayServer(gateway, {
@@ -140,6 +165,8 @@ async function main(): Promise<void> {
     readiness = 'draining';
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining requests');
     const drained = await drain(server, config.shutdownGraceMs);
+    // The spans of the requests just drained, then whatever is queued: within the export timeout.
+    await tracing?.shutdown();
     metricsServer?.close();
     metricsServer?.closeAllConnections();
     await agent.close();

@@ -3,6 +3,7 @@
  * bound to both. Built fresh for every request, so nothing (loaders included) outlives it.
  */
 
+import type { CallTrace } from '../upstream/call-trace.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
 import type { WireWebhook } from '../upstream/wire.ts';
 import { type CredentialDefaults, resolveCredentials } from '../webhooks/credentials.ts';
@@ -30,6 +31,8 @@ export function createContext(
   request: Request,
   requestId: string,
   clientAddress: string | undefined,
+  /** The operation's span, as the parent of its Featurebase calls; `undefined`: not traced. */
+  trace?: CallTrace,
 ): GatewayContext {
   return {
     requestId,
@@ -39,6 +42,7 @@ export function createContext(
       credentials: resolveCredentials(request.headers, dependencies.credentialDefaults),
       requestId,
       clientAddress,
+      trace,
       signal: () => request.signal,
       upstreamCallBudget: dependencies.limits.upstreamCallsPerOperation,
       rotations: dependencies.rotations,

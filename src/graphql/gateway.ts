@@ -7,6 +7,8 @@ import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-fi
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../../schema/index.ts';
+import type { OperationTracer } from '../telemetry/trace-spans.ts';
+import type { CallTrace } from '../upstream/call-trace.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
 import { type CredentialDefaults, resolveCredentials } from '../webhooks/credentials.ts';
 import { SingleFlight } from '../webhooks/single-flight.ts';
@@ -19,6 +21,7 @@ import { browserSafetyPlugins, corsOptions } from './plugins/browser-safety.ts';
 import { type Readiness, useHealth } from './plugins/health.ts';
 import { useNoIntrospection } from './plugins/no-introspection.ts';
 import { type OperationReport, useOperationReport } from './plugins/operation-report.ts';
+import { operationSpans } from './plugins/operation-spans.ts';
 import { requestIdOf, useRequestTracking } from './plugins/request-tracking.ts';
 import { documentCache, parseErrorCache } from './query-text-cache.ts';
 import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
@@ -49,6 +52,11 @@ export interface GatewayOptions {
    * the gateway's own (src/graphql/pipeline.ts). Default: none.
    */
   plugins?: readonly Plugin[];
+  /**
+   * A span per operation and per Featurebase attempt (src/telemetry/tracing.ts), when tracing is
+   * on. Default: none, and no tracing work at all.
+   */
+  tracer?: OperationTracer;
 }
 
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -85,8 +93,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits,
     rotations: new SingleFlight(options.onSharedRotation),
   };
-  const contextFor = (request: Request, nodeRequest?: unknown) =>
-    createContext(dependencies, request, requestIdOf(request), clientAddressOf(nodeRequest));
+  const spans = options.tracer ? operationSpans(options.tracer) : undefined;
+  const contextFor = (request: Request, nodeRequest?: unknown, trace?: CallTrace) =>
+    createContext(dependencies, request, requestIdOf(request), clientAddressOf(nodeRequest), trace);
   const gateway = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     // Enforced by `useBodyLimit`, which skips Yoga's per-request counting stream when the
@@ -121,10 +130,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       blockFieldSuggestionsPlugin(),
       ...(options.introspection === false ? [useNoIntrospection()] : []),
       ...(options.onOperation ? [useOperationReport(options.onOperation)] : []),
+      // After the gateway's own: its span starts once every other plugin has accepted the
+      // parameters.
+      ...(spans ? [spans.plugin] : []),
       ...(options.plugins ?? []),
     ],
-    // `req`: Node's request, in the server context of the Node handler and of the front.
-    context: ({ request, req }) => contextFor(request, req),
+    // `req`: Node's request, in the server context of the Node handler and of the front. The
+    // initial context is the object the operation's span is kept under.
+    context: (initial) => contextFor(initial.request, initial['req'], spans?.traceOf(initial)),
   });
   internals.set(gateway, {
     logger,

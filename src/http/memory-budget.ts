@@ -14,6 +14,7 @@
  *     Featurebase's pages are ~15 KB, each answer is capped at 1 MiB)
  *   upstream calls waiting             32 in flight + 64 queued (no bodies)    upstream/client.ts
  *   rate-limit gate, key verdicts      10,000 keys each, as hashes (~150 B)    upstream/
+ *   trace spans waiting for export     2,048 × ~1.1 KB (tracing on)     telemetry/span-queue.ts
  *
  *   outside the heap (Buffers)
  *   request bodies being read          16 KB each × open connections (1,024)   here
@@ -80,6 +81,13 @@ export const RUNTIME_OVERHEAD_BYTES = 60 * MB;
  */
 export const PER_REQUEST_BYTES = Math.round(1.2 * MB);
 
+/**
+ * Ended spans waiting for export when tracing is on: `OTEL_BSP_MAX_QUEUE_SIZE` (2,048) spans of
+ * ~1.1 KB each (measured: an operation span and its call's span hold 8 short attributes between
+ * them), plus one batch being serialised for the collector. Beyond it spans are dropped, counted.
+ */
+export const TRACE_QUEUE_BYTES = 3 * MB;
+
 export interface BudgetInputs {
   server: ServerLimits;
   documentCacheBytes: number;
@@ -90,6 +98,7 @@ export interface BudgetInputs {
 export function worstCaseHeapBytes(inputs: BudgetInputs): number {
   return (
     AT_REST_BYTES +
+    TRACE_QUEUE_BYTES +
     inputs.documentCacheBytes +
     inputs.parseErrorCacheBytes +
     inputs.server.maxRequestsInFlight * PER_REQUEST_BYTES

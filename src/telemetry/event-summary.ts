@@ -8,7 +8,8 @@
 
 import type { Logger } from 'pino';
 
-export type EventSummary<Reason extends string> = (reason: Reason) => void;
+/** Counts `count` events (default 1) of `reason`. */
+export type EventSummary<Reason extends string> = (reason: Reason, count?: number) => void;
 
 export function eventSummary<Reason extends string>(
   logger: Logger,
@@ -25,8 +26,8 @@ export function eventSummary<Reason extends string>(
     timer = setTimeout(flush, intervalMs);
     timer.unref();
   };
-  return (reason) => {
-    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  return (reason, count = 1) => {
+    counts.set(reason, (counts.get(reason) ?? 0) + count);
     // Quiet until now: say so at once, then summarise the rest of the interval.
     if (timer === undefined) flush();
   };

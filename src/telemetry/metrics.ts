@@ -3,8 +3,8 @@
  * and the rotations already report. Served on a listener of its own (`metrics-server.ts`).
  *
  * Every label value comes from a closed set: endpoint templates (`GET /v2/webhooks/:id`), HTTP
- * statuses or `timeout` / `network`, breaker states, the fixed reasons of each protection,
- * operation types and error codes. Operation names are the clients' own words, so they are
+ * statuses or `timeout` / `network`, breaker states, the fixed reasons of each protection and
+ * of dropped trace spans, operation types and error codes. Operation names are the clients' own words, so they are
  * bounded differently: the first `maxOperationNames` distinct names keep their own series, and
  * any later one is counted as `other` (the set is never emptied, so a series never changes
  * meaning while the process lives). None ever holds a key, a secret, a webhook id, a URL or a
@@ -29,6 +29,8 @@ export interface GatewayMetrics {
   sharedRotation(): void;
   /** A GraphQL operation ended (src/graphql/plugins/operation-report.ts). */
   operation(report: OperationReport): void;
+  /** Trace spans were lost before reaching the collector (`queue-full`, `export-failed`). */
+  traceSpansDropped(reason: string, count: number): void;
 }
 
 export interface MetricsOptions {
@@ -104,6 +106,12 @@ export function createMetrics(
     labelNames: ['reason'],
     registers: [registry],
   });
+  const droppedSpans = new Counter({
+    name: 'gateway_trace_spans_dropped_total',
+    help: 'Trace spans lost before reaching the collector, by reason (queue-full, export-failed).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const sharedRotations = new Counter({
     name: 'gateway_shared_rotations_total',
     help: 'Secret rotations served by a rotation of the same webhook already in flight.',
@@ -142,6 +150,7 @@ export function createMetrics(
     },
     shed: (reason) => shed.inc({ reason }),
     sharedRotation: () => sharedRotations.inc(),
+    traceSpansDropped: (reason, count) => droppedSpans.inc({ reason }, count),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { CallTrace } from './call-trace.ts';
+
 /**
  * Who an upstream call is made for. The GraphQL layer builds one per incoming request; the
  * client never reads credentials from anywhere else (no process-wide key, no global state).
@@ -16,6 +18,11 @@ export interface Caller {
    * upstream by address (`resilience/resilience.ts`); never sent, logged or kept beyond the call.
    */
   clientAddress?: string;
+  /**
+   * The trace the call belongs to (the GraphQL operation's span), when tracing is on: each attempt
+   * gets a span under it and sends its `traceparent`. Never sent or logged itself.
+   */
+  trace?: CallTrace;
 }
 
 /** What a call ends with when its caller's signal aborted. */

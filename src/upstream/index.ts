@@ -1,3 +1,4 @@
+export type { AttemptOutcome, AttemptSpan, CallTrace, TracedAttempt } from './call-trace.ts';
 export { abortReason, type Caller } from './caller.ts';
 export {
   CLIENT_DEFAULTS,

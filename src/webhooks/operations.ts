@@ -12,6 +12,7 @@
  */
 
 import DataLoader from 'dataloader';
+import type { CallTrace } from '../upstream/call-trace.ts';
 import type { Caller } from '../upstream/caller.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
 import { AuthenticationError, NotFoundError, PermissionDeniedError } from '../upstream/errors.ts';
@@ -39,6 +40,8 @@ export interface WebhookOperationsOptions {
   requestId: string;
   /** The client's network address (fair shares for keys Featurebase has not accepted). */
   clientAddress?: string | undefined;
+  /** The operation's trace, when tracing is on: each upstream attempt gets a span under it. */
+  trace?: CallTrace | undefined;
   /**
    * Aborted when the client goes away: in-flight upstream calls stop with it. Asked for only
    * when a call that should stop with the client is made (making one per request is not free).
@@ -55,6 +58,7 @@ export class WebhookOperations {
   readonly #credentials: CredentialsResult;
   readonly #requestId: string;
   readonly #clientAddress: string | undefined;
+  readonly #trace: CallTrace | undefined;
   readonly #signal: (() => AbortSignal | undefined) | undefined;
   readonly #byId: DataLoader<string, WireWebhook | null>;
   readonly #budget: number;
@@ -70,6 +74,7 @@ export class WebhookOperations {
     this.#credentials = options.credentials;
     this.#requestId = options.requestId;
     this.#clientAddress = options.clientAddress;
+    this.#trace = options.trace;
     this.#signal = options.signal;
     this.#budget = options.upstreamCallBudget ?? Number.POSITIVE_INFINITY;
     this.#sharedRotations = options.rotations ?? new SingleFlight();
@@ -206,6 +211,7 @@ export class WebhookOperations {
     const signal = withSignal ? this.#signal?.() : undefined;
     if (signal) caller.signal = signal;
     if (this.#clientAddress !== undefined) caller.clientAddress = this.#clientAddress;
+    if (this.#trace !== undefined) caller.trace = this.#trace;
     return caller;
   }
 

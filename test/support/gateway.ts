@@ -49,6 +49,8 @@ export interface TestGatewayOptions {
   graphiql?: GatewayOptions['graphiql'];
   /** More Yoga plugins, after the gateway's own. */
   plugins?: GatewayOptions['plugins'];
+  /** Spans per operation and upstream attempt (test/graphql/tracing.test.ts). Default: off. */
+  tracer?: GatewayOptions['tracer'];
 }
 
 export interface TestGateway {
@@ -91,6 +93,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(options.introspection === undefined ? {} : { introspection: options.introspection }),
     ...(options.graphiql === undefined ? {} : { graphiql: options.graphiql }),
     ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
   });
 
   return {

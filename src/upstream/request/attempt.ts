@@ -5,8 +5,10 @@
  */
 
 import type { Dispatcher } from 'undici';
+import type { AttemptOutcome, CallTrace } from '../call-trace.ts';
 import { errorFromResponse, UpstreamProtocolError } from '../errors.ts';
 import { firstHeader, type RateLimitInfo, readRateLimit } from './answer-headers.ts';
+import { endAttemptSpan, startAttemptSpan, withTraceparent } from './attempt-trace.ts';
 import { parseRetryAfter, retryAfterSeconds } from './retry.ts';
 import { errorCode, type FailedCall, transportError } from './transport-errors.ts';
 
@@ -16,7 +18,13 @@ export interface AttemptSpec extends FailedCall {
   /** The timeout of one attempt (cut to the time left in the total budget). */
   timeoutMs: number;
   maxResponseBytes: number;
-  options: Dispatcher.RequestOptions & { maxRedirections: 0 };
+  /** Exactly the headers Featurebase gets (`request-headers.ts`); a traced attempt adds `traceparent`. */
+  headers: Readonly<Record<string, string>>;
+  options: Omit<Dispatcher.RequestOptions, 'headers'> & { maxRedirections: 0 };
+  /** The caller's trace; `undefined` when tracing is off (then no span and no header work). */
+  trace: CallTrace | undefined;
+  /** The upstream's host name and port, for spans. */
+  server: { address: string; port: number };
 }
 
 export type AttemptResult =
@@ -38,18 +46,59 @@ export interface TimedAttempt {
   lastInBudget: boolean;
 }
 
-/** One attempt, its timeout cut to the time left in the total budget. */
-export async function timedAttempt(call: AttemptSpec, deadline: number): Promise<TimedAttempt> {
+/** One attempt (`attempt`: 1 for the first), its timeout cut to the time left in the total budget. */
+export async function timedAttempt(
+  call: AttemptSpec,
+  deadline: number,
+  attempt: number,
+): Promise<TimedAttempt> {
   const started = performance.now();
   const remainingMs = deadline - started;
   const timeoutMs = Math.max(1, Math.floor(Math.min(call.timeoutMs, remainingMs)));
   // When the budget, not the attempt timeout, limits this attempt, its timeout is the total one.
   const lastInBudget = remainingMs <= call.timeoutMs;
-  return { result: await attemptOnce(call, timeoutMs, lastInBudget), started, lastInBudget };
+  const result =
+    call.trace === undefined
+      ? await attemptOnce(call, call.headers, timeoutMs, lastInBudget)
+      : await tracedAttempt(call, call.trace, attempt, timeoutMs, lastInBudget);
+  return { result, started, lastInBudget };
+}
+
+/** The attempt inside its span, which Featurebase learns of through `traceparent`. */
+async function tracedAttempt(
+  call: AttemptSpec,
+  trace: CallTrace,
+  attempt: number,
+  timeoutMs: number,
+  lastInBudget: boolean,
+): Promise<AttemptResult> {
+  const span = startAttemptSpan(trace, {
+    method: call.method,
+    pathTemplate: call.template,
+    attempt,
+    serverAddress: call.server.address,
+    serverPort: call.server.port,
+  });
+  let result: AttemptResult | undefined;
+  try {
+    result = await attemptOnce(call, withTraceparent(call.headers, span), timeoutMs, lastInBudget);
+    return result;
+  } finally {
+    endAttemptSpan(span, outcomeOf(result));
+  }
+}
+
+/** What the span says of an attempt: its status, and its error's class when it failed. */
+function outcomeOf(result: AttemptResult | undefined): AttemptOutcome {
+  if (result === undefined) return { error: 'Error' };
+  if (result.ok) return { status: result.status };
+  const error = result.error instanceof Error ? result.error.name : 'Error';
+  return result.status === undefined ? { error } : { status: result.status, error };
 }
 
 async function attemptOnce(
   call: AttemptSpec,
+  headers: Readonly<Record<string, string>>,
   timeoutMs: number,
   lastInBudget: boolean,
 ): Promise<AttemptResult> {
@@ -79,6 +128,7 @@ async function attemptOnce(
     try {
       response = await call.dispatcher.request({
         ...call.options,
+        headers,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
         signal: attemptController.signal,

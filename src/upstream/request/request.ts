@@ -94,6 +94,8 @@ interface BaseUrl {
   origin: string;
   /** `''` or a path without a trailing slash, put before every `/v2/...`. */
   basePath: string;
+  /** Host name and port, for spans (`server.address`, `server.port`). */
+  server: { address: string; port: number };
 }
 
 function parseBaseUrl(baseUrl: string): BaseUrl {
@@ -110,7 +112,15 @@ function parseBaseUrl(baseUrl: string): BaseUrl {
   if (url.username || url.password || url.search || url.hash) {
     throw new TypeError('baseUrl must not contain a user name, password, query or fragment.');
   }
-  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+  return {
+    origin: url.origin,
+    basePath: url.pathname.replace(/\/+$/, ''),
+    server: {
+      // An IPv6 literal without its brackets, as `server.address` wants it.
+      address: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+    },
+  };
 }
 
 // Header values we build from caller data: visible ASCII only, so nothing can split a header.
@@ -152,11 +162,13 @@ async function send(
     scope: { method, pathTemplate: template },
     idempotent: isIdempotent(method),
     callerSignal,
+    headers,
+    trace: caller.trace,
+    server: base.server,
     options: {
       origin: base.origin,
       path: `${base.basePath}${request.path}${search ? `?${search}` : ''}`,
       method,
-      headers,
       body: hasBody ? JSON.stringify(request.body) : null,
       // Redirects are never followed (the key must not reach another origin). undici 7 does
       // not follow them unless a redirect interceptor is composed in; 0 disables even that.
@@ -181,7 +193,7 @@ async function attempts(call: Call, tenant: Tenant, deadline: number): Promise<U
       // Waiting for a slot is bounded like a retry wait: the attempt must still get some time.
       const maxWaitMs = deadline - performance.now() - Math.min(config.timeoutMs, MIN_ATTEMPT_MS);
       timed = await resilience.withSlot(tenant, scope, attempt, callerSignal, maxWaitMs, () =>
-        timedAttempt(call, deadline),
+        timedAttempt(call, deadline, attempt),
       );
     } catch (error) {
       // No slot for a retry: the call ends as its last attempt did (as with a spent budget).
