@@ -49,7 +49,7 @@ export interface GatewayOptions {
   onOperation?: (report: OperationReport) => void;
   /**
    * More Yoga plugins, after the gateway's own. They run for every request on every path, like
-   * the gateway's own (src/graphql/pipeline.ts). Default: none.
+   * the gateway's own (src/http/fast-path.ts runs Yoga's own handler). Default: none.
    */
   plugins?: readonly Plugin[];
   /**
@@ -117,7 +117,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     maskedErrors: { maskError },
     logging: yogaLogger(logger),
     // Every request runs every hook of these plugins, whichever path serves it: Yoga's own
-    // handler, or the server's fast path (src/graphql/pipeline.ts runs the same hooks).
+    // Node handler, or its request handler behind the server's fast path (src/http/fast-path.ts).
     plugins: [
       useHealth(options.client, options.readiness ?? (() => 'ready')),
       ...(options.graphiql === false ? [] : [useGraphiQLAssets()]),

@@ -2,18 +2,20 @@
  * The common case without Yoga's HTTP layer, and without skipping any of its plugins.
  *
  * Nearly every request a frontend, a tool or a router sends is the same shape: a POST of a JSON
- * body to /graphql. For those, Yoga's Node handler would build a Fetch `Request` with a body
- * stream and run its lifecycle through promise adapters, which cost more CPU than the GraphQL
- * work itself. Here the body, already read and bounded by the front (src/http/graphql-front.ts),
- * is handed to the same lifecycle run by src/graphql/pipeline.ts: every hook of every plugin
- * the gateway installs (Yoga's own included), in Yoga's order, with a light view of Node's
- * request in place of a Fetch `Request`. The answer is written back with one `end()`.
+ * body to /graphql. For those, Yoga's Node handler would build a Fetch `Request` over Node's
+ * request, copying its headers and wrapping its body in a stream, and then stream the answer
+ * back. Here the body, already read and bounded by the front (src/http/graphql-front.ts), is
+ * handed to Yoga's own request handler (`handleRequest`) behind a light view of Node's request,
+ * and Yoga's answer is written back with one `end()`.
  *
- * Anything else (another content type) is handed to Yoga whole, with the body already read. So
- * is everything when some plugin has a hook kind the pipeline does not run: slower, never
- * skipping a plugin. A differential test holds the two paths to the same answers
- * (test/graphql/fast-path.test.ts), and another counts each plugin hook on each path
- * (test/graphql/plugin-pipeline.test.ts).
+ * It is Yoga's whole lifecycle, so every hook of every plugin the gateway installs runs, Yoga's
+ * own included, in Yoga's order: nothing is mirrored here, and a plugin added later cannot be
+ * skipped (test/graphql/plugin-pipeline.test.ts counts each hook on each path). An earlier design
+ * ran texts Yoga had accepted straight through graphql-js, which was faster and skipped every
+ * plugin's execution hooks (BENCHMARKS.md, "Every plugin on every path", has what this costs).
+ *
+ * Another content type is handed to Yoga's Node handler, with the body already read. A
+ * differential test holds the two to the same answers (test/graphql/fast-path.test.ts).
  *
  * The body is let go once it is parsed (when Yoga's request parser reads it), before any upstream
  * call: only the parsed params live on while the operation runs.
@@ -22,12 +24,12 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { type Gateway, GRAPHQL_PATH, internalsOf } from '../graphql/gateway.ts';
-import { createPluginPipeline, type PluginPipeline } from '../graphql/pipeline.ts';
 
 export interface FastPathOptions {
   /**
-   * Told which path answered each request (for tests): `fast` through the plugin pipeline, `yoga`
-   * by Yoga whole, `refused` by the front itself (413, 503, bounds on variables). Default: none.
+   * Told which path answered each request (for tests): `fast` by Yoga's handler behind the light
+   * view, `yoga` by Yoga's Node handler, `refused` by the front itself (413, 503, bounds on
+   * variables). Default: none.
    */
   onServed?: (path: ServedBy) => void;
 }
@@ -49,22 +51,14 @@ const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 const JSON_TYPE = 'application/json';
 
 /**
- * A Node request handler for POSTs to /graphql with their body: serves the request through the
- * plugin pipeline when it is JSON, else hands it to Yoga with the body (`replay`).
+ * A Node request handler for POSTs to /graphql with their body: serves a JSON request through
+ * Yoga's handler behind the light view, else hands it to Yoga's Node handler (`replay`).
  */
 export function createFastPath(gateway: Gateway, options: FastPathOptions = {}): FastPath {
   const { logger: log } = internalsOf(gateway);
-  const built = createPluginPipeline(gateway);
-  if (!built.pipeline) {
-    log.warn(
-      { hook: built.unsupported },
-      'a plugin has a hook kind the fast path does not run: every request goes through Yoga whole',
-    );
-  }
-  const { pipeline } = built;
   const { onServed } = options;
   return async (request, response, body, release) => {
-    if (!pipeline || !isJson(request)) {
+    if (!isJson(request)) {
       onServed?.('yoga');
       // Yoga reads the body from its own Request: it is let go when the answer is done.
       response.once('close', release);
@@ -72,7 +66,7 @@ export function createFastPath(gateway: Gateway, options: FastPathOptions = {}):
       return;
     }
     onServed?.('fast');
-    await serve(pipeline, log, request, response, new ReadBody(body, release));
+    await serve(gateway, log, request, response, new ReadBody(body, release));
   };
 }
 
@@ -95,7 +89,7 @@ export function negotiateResponseType(accept: string | undefined): string | unde
 }
 
 async function serve(
-  pipeline: PluginPipeline,
+  gateway: Gateway,
   log: Logger,
   request: IncomingMessage,
   response: ServerResponse,
@@ -104,11 +98,12 @@ async function serve(
   const view = new RequestView(request, response, body);
   let answer: Response;
   try {
-    answer = await pipeline.handle(view.asRequest(), { req: request, res: response });
+    // The server context Yoga's Node handler gives: Node's request and response.
+    answer = await gateway.handleRequest(view.asRequest(), { req: request, res: response });
   } catch (error) {
-    // A plugin threw outside of what Yoga turns into a GraphQL error: as Yoga's server adapter,
+    // A plugin threw outside of what Yoga turns into a GraphQL error: as Yoga's Node handler,
     // a 500, but without the stack it would send.
-    log.error({ err: error }, 'request failed outside the GraphQL pipeline');
+    log.error({ err: error }, 'request failed outside of GraphQL');
     answer = new Response(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }), {
       status: 500,
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },

@@ -1,5 +1,5 @@
 /**
- * The fast path (src/http/fast-path.ts, running src/graphql/pipeline.ts) must answer exactly as
+ * The fast path (src/http/fast-path.ts: Yoga's handler behind a light request view) must answer as
  * Yoga does. Two real servers over the same gateway and simulator: one with the fast path in
  * front, as main.ts builds it, one with Yoga alone. Every request goes to both; status, content
  * type, caching and body must match, and the fast path must really have served every JSON

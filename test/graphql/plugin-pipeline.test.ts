@@ -231,8 +231,8 @@ describe('the operation report (metrics) sees every operation on every path', ()
   });
 });
 
-describe('a plugin with a hook kind the fast path does not run', () => {
-  it('sends every request through Yoga whole, so the plugin still sees each one, and says so', async () => {
+describe('a plugin with Yoga instrumentation', () => {
+  it('wraps every request on the fast path too', async () => {
     let instrumented = 0;
     const other = await startTestGateway({
       plugins: [
@@ -258,11 +258,8 @@ describe('a plugin with a hook kind the fast path does not run', () => {
         const response = await post(server.url, { query: '{ __typename }' })();
         expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
       }
-      expect(paths).toEqual(['yoga', 'yoga']);
+      expect(paths).toEqual(['fast', 'fast']);
       expect(instrumented).toBe(2);
-      expect(other.logs()).toMatch(
-        /"hook":"instrumentation".*every request goes through Yoga whole/,
-      );
     } finally {
       await server.close();
       await other.close();

@@ -1,8 +1,8 @@
 /**
  * The production Node server around a gateway (as `createGatewayServer` builds it: the GraphQL
- * front and its fast path before Yoga), on 127.0.0.1 port 0, recording which path served each request: `fast`
- * (Yoga's GraphQL pipeline, the first time a text is seen), `prepared` (run directly, once Yoga
- * has accepted the text) or `yoga` (Yoga whole).
+ * front and its fast path before Yoga), on 127.0.0.1 port 0, recording which path served each
+ * request: `fast` (Yoga's handler behind the light request view), `yoga` (Yoga's Node handler) or
+ * `refused` (by the front itself).
  */
 
 import type { AddressInfo } from 'node:net';

@@ -2,7 +2,7 @@
  * One report per GraphQL operation, for the metrics (src/telemetry/metrics.ts): its type, its
  * name, how it ended, and how long it took from its parameters to its result.
  *
- * A plain Yoga plugin, so it sees every operation whichever path serves it (src/graphql/pipeline.ts
+ * A plain Yoga plugin, so it sees every operation whichever path serves it (src/http/fast-path.ts
  * runs the same hooks as Yoga): refusals before execution (syntax, validation, variables) are
  * operations too, reported with their error code. A request whose body is not GraphQL at all
  * (malformed JSON, a batch when batching is off) has no operation and is not reported here; the

@@ -4,8 +4,8 @@
  * document is parsed, ended with the result: so a request refused at parsing or validation gets
  * its span too, ended with Yoga's code. Requests refused before GraphQL (413, 503, CSRF) have none.
  *
- * Only the hooks every path through the pipeline runs are used (`onParams`, `onParse`,
- * `onExecutionResult`; no HTTP-level hook). State is kept per operation, keyed by the context
+ * Only GraphQL-level hooks are used (`onParams`, `onParse`, `onExecutionResult`), which every
+ * path runs (Yoga's own lifecycle serves them all). State is kept per operation, keyed by the context
  * object Yoga hands all three (one per operation, batches included), in a WeakMap: nothing
  * outlives the request. The context builder asks `traceOf` for the operation's upstream trace.
  */
