@@ -137,7 +137,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     ],
     // `req`: Node's request, in the server context of the Node handler and of the front. The
     // initial context is the object the operation's span is kept under.
-    context: (initial) => contextFor(initial.request, initial['req'], spans?.traceOf(initial)),
+    // The fast path gives no server context: its request view carries Node's socket instead.
+    context: (initial) =>
+      contextFor(initial.request, initial['req'] ?? initial.request, spans?.traceOf(initial)),
   });
   internals.set(gateway, {
     logger,
