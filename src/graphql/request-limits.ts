@@ -6,10 +6,10 @@
  * bypass fixes); the upstream-shaped ones are ours. Values and reasons: reliability-catalogue §1.
  */
 
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
 import {
@@ -21,6 +21,7 @@ import {
 } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { DEFAULT_JSON_LIMITS, type JsonLimits, useJsonValueLimits } from './json-limits.ts';
+import { readsShapeOnly } from './query-shape.ts';
 
 export interface RequestLimits extends JsonLimits {
   /** Largest request body; larger gets 413 before it is read. Default 1,000,000 bytes. */
@@ -79,27 +80,45 @@ export function requestLimitPlugins(limits: RequestLimits): Plugin[] {
     propagateOnRejection: false,
     onReject: [(context, error) => context?.reportError(error)],
   };
+  // graphql-armor's plugins only add these rules to every validation; the rules are made here
+  // once instead, so that they are the same functions on every request (the shape cache of
+  // src/graphql/plugins/shape-validation-cache.ts keeps verdicts per rule list) and have names
+  // (Yoga's validation cache keys by them). Each is declared to read no string literal's
+  // content: armor's count fields, aliases and directives and read `first`/`last` as Int
+  // literals (cost); ours read operation kinds and response keys.
+  const rules: ValidationRule[] = [
+    // Flattened, a fragment spread adds no level of its own: depth is what the executor walks.
+    named(
+      'maxDepthRule',
+      maxDepthRule({
+        ...shared,
+        n: limits.maxDepth,
+        ignoreIntrospection: true,
+        flattenFragments: true,
+      }),
+    ),
+    named('maxAliasesRule', maxAliasesRule({ ...shared, n: limits.maxAliases })),
+    named('maxDirectivesRule', maxDirectivesRule({ ...shared, n: limits.maxDirectives })),
+    named('costLimitRule', costLimitRule({ ...shared, maxCost: limits.maxCost })),
+    maxMutationsRule(limits.mutationsPerOperation),
+    knownOperationTypeRule,
+  ].map(readsShapeOnly);
   return [
     maxQueryLengthPlugin(limits.maxQueryLength),
     useJsonValueLimits(limits),
     maxTokensPlugin({ exposeLimits: false, n: limits.maxTokens }),
-    // Flattened, a fragment spread adds no level of its own: depth is what the executor walks.
-    maxDepthPlugin({
-      ...shared,
-      n: limits.maxDepth,
-      ignoreIntrospection: true,
-      flattenFragments: true,
-    }),
-    maxAliasesPlugin({ ...shared, n: limits.maxAliases }),
-    maxDirectivesPlugin({ ...shared, n: limits.maxDirectives }),
-    costLimitPlugin({ ...shared, maxCost: limits.maxCost }),
     {
       onValidate({ addValidationRule }) {
-        addValidationRule(maxMutationsRule(limits.mutationsPerOperation));
-        addValidationRule(knownOperationTypeRule);
+        for (const rule of rules) addValidationRule(rule);
       },
     },
   ];
+}
+
+/** The rule, with a name (armor's rules are anonymous functions). */
+function named(name: string, rule: ValidationRule): ValidationRule {
+  Object.defineProperty(rule, 'name', { value: name });
+  return rule;
 }
 
 /** Refuses an over-long query text before the parser reads it. */
@@ -142,7 +161,7 @@ export const knownOperationTypeRule: ValidationRule = (context) => ({
  * executor would run them, through fragments.
  */
 export function maxMutationsRule(max: number): ValidationRule {
-  return (context) => ({
+  return named('maxMutationsRule', (context) => ({
     OperationDefinition(node) {
       if (node.operation !== 'mutation') return;
       const keys = new Set<string>();
@@ -155,7 +174,7 @@ export function maxMutationsRule(max: number): ValidationRule {
         );
       }
     },
-  });
+  }));
 }
 
 function collectResponseKeys(
