@@ -19,6 +19,7 @@ import { browserSafetyPlugins, corsOptions } from './plugins/browser-safety.ts';
 import { type Readiness, useHealth } from './plugins/health.ts';
 import { useNoIntrospection } from './plugins/no-introspection.ts';
 import { requestIdOf, useRequestTracking } from './plugins/request-tracking.ts';
+import { useShapeValidationCache } from './plugins/shape-validation-cache.ts';
 import type { DirectExecution } from './prepared-operations.ts';
 import { documentCache, parseErrorCache } from './query-text-cache.ts';
 import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
@@ -118,6 +119,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       // "Did you mean …?" would rebuild the schema for anyone, introspection or not.
       blockFieldSuggestionsPlugin(),
       ...(options.introspection === false ? [useNoIntrospection()] : []),
+      // Texts with a string literal are kept in no cache: their validation verdicts are kept by
+      // shape, never with the literals (src/graphql/plugins/shape-validation-cache.ts).
+      useShapeValidationCache(),
     ],
     // `req`: Node's request, in the server context of the Node handler and of the front.
     context: ({ request, req }) => contextFor(request, req),

@@ -108,6 +108,11 @@ export class BoundedTextCache<T> implements TextKeyedCache<T> {
     return this.#bytes;
   }
 
+  /** The texts held, oldest use first: for checks of what is kept, not for serving. */
+  keys(): IterableIterator<string> {
+    return this.#entries.keys();
+  }
+
   get(text: string): T | undefined {
     const entry = this.#entries.get(text);
     if (!entry) return undefined;
