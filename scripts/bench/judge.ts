@@ -4,7 +4,8 @@
  */
 
 import { type LoadResult, round } from './load.ts';
-import type { ScenarioResult } from './report.ts';
+import type { GatewayRatio, ScenarioResult } from './report.ts';
+import type { ScenarioName } from './scenarios.ts';
 
 /** The run with the median req/s (the lower middle one for an even count): a real run, whole. */
 export function medianRun(runs: readonly LoadResult[]): LoadResult | undefined {
@@ -79,4 +80,31 @@ export function judge(
       );
     }
   }
+}
+
+/**
+ * One scenario's gateway req/s over another's, both measured in this run: (f) ÷ (a) is what
+ * writing the id into the query text costs against passing it as a variable. The ratio of the
+ * two median runs, and round by round (round i of one over round i of the other).
+ */
+export function gatewayRatio(
+  results: readonly ScenarioResult[],
+  numerator: ScenarioName,
+  denominator: ScenarioName,
+): GatewayRatio | undefined {
+  const top = results.find((result) => result.scenario === numerator);
+  const bottom = results.find((result) => result.scenario === denominator);
+  const topRate = top?.targets.gateway?.load?.requestsPerSecond;
+  const bottomRate = bottom?.targets.gateway?.load?.requestsPerSecond;
+  if (!top || !bottom || topRate === undefined || !bottomRate) return undefined;
+  const rounds = top.rounds.flatMap((round, index) => {
+    const over = round.gateway?.requestsPerSecond;
+    const under = bottom.rounds[index]?.gateway?.requestsPerSecond;
+    return over !== undefined && under ? [round3(over / under)] : [];
+  });
+  return { numerator, denominator, ratio: round3(topRate / bottomRate), rounds };
+}
+
+function round3(value: number): number {
+  return round(value, 3);
 }

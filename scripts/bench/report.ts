@@ -37,6 +37,16 @@ export interface ScenarioResult {
   upstreamCallsPerRequest?: Partial<Record<'baseline' | 'gateway', number>>;
 }
 
+/** One scenario's gateway req/s over another's, in the same run (e.g. (f) ÷ (a)). */
+export interface GatewayRatio {
+  numerator: ScenarioName;
+  denominator: ScenarioName;
+  /** Of the two median runs. */
+  ratio: number;
+  /** Round i over round i. */
+  rounds: number[];
+}
+
 export interface StartupResult {
   command: string;
   /** Spawn → first correct GraphQL answer, for each timed start-up, in ms. */
@@ -55,6 +65,8 @@ export interface BenchReport {
   config: BenchOptions & { pinLayout: string; gatewayEnv: Record<string, string> };
   startup?: StartupResult;
   scenarios: ScenarioResult[];
+  /** Gateway against gateway: (f) ÷ (a) when both ran. */
+  gatewayRatios?: GatewayRatio[];
   soak?: SoakResult;
   profile?: ProfileSummary;
   /** Errors and wrong answers: the numbers concerned are not results. Printed loudly. */
@@ -182,6 +194,10 @@ export function writeReport(report: BenchReport): string {
   return file;
 }
 
+const RATIO_MEANING: Readonly<Record<string, string>> = {
+  'f/a': ': the id written into the query text against the id as a variable',
+};
+
 /** The table and everything else worth reading, as printed at the end. */
 export function formatSummary(report: BenchReport, file: string): string {
   const lines: string[] = [''];
@@ -191,6 +207,12 @@ export function formatSummary(report: BenchReport, file: string): string {
       'ratio = gateway req/s ÷ baseline req/s, measured back to back (with --rounds: the median of the rounds). req/s, latency, RSS: the median round.',
       'CPU % = share of one core used during the run by the measured server / the upstream / autocannon / every other process (2 cores = 200%).',
     );
+    for (const { numerator, denominator, ratio, rounds } of report.gatewayRatios ?? []) {
+      const perRound = rounds.length > 1 ? ` (per round: ${rounds.join(', ')})` : '';
+      lines.push(
+        `(${numerator}) ÷ (${denominator}), gateway req/s in this run: ${ratio.toFixed(2)}${perRound}${RATIO_MEANING[`${numerator}/${denominator}`] ?? ''}`,
+      );
+    }
     for (const result of report.scenarios) {
       const calls = result.upstreamCallsPerRequest;
       const gateway = result.targets.gateway?.load;
