@@ -45,6 +45,10 @@ export interface GatewayRatio {
   ratio: number;
   /** Round i over round i. */
   rounds: number[];
+  /** The gateway's CPU µs per request in each scenario (median over the rounds). */
+  cpuMicrosPerRequest: Partial<Record<ScenarioName, number | undefined>>;
+  /** The same comparison by CPU per request: the denominator's µs ÷ the numerator's. */
+  cpuRatio?: number;
 }
 
 export interface StartupResult {
@@ -207,11 +211,17 @@ export function formatSummary(report: BenchReport, file: string): string {
       'ratio = gateway req/s ÷ baseline req/s, measured back to back (with --rounds: the median of the rounds). req/s, latency, RSS: the median round.',
       'CPU % = share of one core used during the run by the measured server / the upstream / autocannon / every other process (2 cores = 200%).',
     );
-    for (const { numerator, denominator, ratio, rounds } of report.gatewayRatios ?? []) {
+    for (const comparison of report.gatewayRatios ?? []) {
+      const { numerator, denominator, ratio, rounds, cpuRatio, cpuMicrosPerRequest } = comparison;
       const perRound = rounds.length > 1 ? ` (per round: ${rounds.join(', ')})` : '';
       lines.push(
         `(${numerator}) ÷ (${denominator}), gateway req/s in this run: ${ratio.toFixed(2)}${perRound}${RATIO_MEANING[`${numerator}/${denominator}`] ?? ''}`,
       );
+      if (cpuRatio !== undefined) {
+        lines.push(
+          `  by the gateway's CPU per request: ${cpuRatio.toFixed(2)} ((${denominator}) ${cpuMicrosPerRequest[denominator]} µs ÷ (${numerator}) ${cpuMicrosPerRequest[numerator]} µs; less disturbed by other processes than req/s)`,
+        );
+      }
     }
     for (const result of report.scenarios) {
       const calls = result.upstreamCallsPerRequest;
