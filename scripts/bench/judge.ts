@@ -4,7 +4,8 @@
  */
 
 import { type LoadResult, round } from './load.ts';
-import type { ScenarioResult } from './report.ts';
+import type { GatewayRatio, ScenarioResult } from './report.ts';
+import type { ScenarioName } from './scenarios.ts';
 
 /** The run with the median req/s (the lower middle one for an even count): a real run, whole. */
 export function medianRun(runs: readonly LoadResult[]): LoadResult | undefined {
@@ -79,4 +80,59 @@ export function judge(
       );
     }
   }
+}
+
+/**
+ * One scenario's gateway req/s over another's, both measured in this run: (f) ÷ (a) is what
+ * writing the id into the query text costs against passing it as a variable. The ratio of the
+ * two median runs, round by round (round i of one over round i of the other), and the same
+ * comparison by the gateway's CPU per request.
+ */
+export function gatewayRatio(
+  results: readonly ScenarioResult[],
+  numerator: ScenarioName,
+  denominator: ScenarioName,
+): GatewayRatio | undefined {
+  const top = results.find((result) => result.scenario === numerator);
+  const bottom = results.find((result) => result.scenario === denominator);
+  const topLoad = top?.targets.gateway?.load;
+  const bottomLoad = bottom?.targets.gateway?.load;
+  if (!top || !bottom || !topLoad || !bottomLoad?.requestsPerSecond) return undefined;
+  const rounds = top.rounds.flatMap((round, index) => {
+    const over = round.gateway?.requestsPerSecond;
+    const under = bottom.rounds[index]?.gateway?.requestsPerSecond;
+    return over !== undefined && under ? [round3(over / under)] : [];
+  });
+  const ratio = round3(topLoad.requestsPerSecond / bottomLoad.requestsPerSecond);
+  const cpu = { [numerator]: cpuPerRequest(top), [denominator]: cpuPerRequest(bottom) };
+  const topCpu = cpu[numerator];
+  const bottomCpu = cpu[denominator];
+  return {
+    numerator,
+    denominator,
+    ratio,
+    rounds,
+    cpuMicrosPerRequest: cpu,
+    ...(topCpu && bottomCpu ? { cpuRatio: round3(bottomCpu / topCpu) } : {}),
+  };
+}
+
+/**
+ * The gateway's CPU time per request (all its threads, GC included), in µs: the median over
+ * the rounds. Other processes taking the cores move it much less than req/s: they mostly make
+ * the gateway's requests wait, not cost more.
+ */
+function cpuPerRequest(result: ScenarioResult): number | undefined {
+  const values = result.rounds.flatMap(({ gateway }) => {
+    const percent = gateway?.cpuPercent['gateway'];
+    return gateway && percent !== undefined && gateway.requestsPerSecond > 0
+      ? [(percent / 100 / gateway.requestsPerSecond) * 1e6]
+      : [];
+  });
+  const value = median(values);
+  return value === undefined ? undefined : Math.round(value);
+}
+
+function round3(value: number): number {
+  return round(value, 3);
 }

@@ -26,7 +26,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { slots as allSlots } from './fixtures.ts';
 import { hostileBench } from './hostile.ts';
-import { judge, median, medianRun } from './judge.ts';
+import { gatewayRatio, judge, median, medianRun } from './judge.ts';
 import {
   checkOnce,
   drive,
@@ -331,6 +331,8 @@ async function main(): Promise<number> {
       }
       judge(result, cpuFor.target !== undefined, note);
     }
+    const literals = gatewayRatio(report.scenarios, 'f', 'a');
+    if (literals) report.gatewayRatios = [literals];
   }
 
   await gateway.child.stop(15_000);

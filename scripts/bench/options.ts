@@ -58,7 +58,7 @@ export const USAGE = `npm run bench -- [options]
   --duration <s>       measured seconds per target and scenario   (BENCH_DURATION, 10)
   --warmup <s>         warm-up seconds before each measurement     (BENCH_WARMUP, 3)
   --connections <n>    autocannon connections                      (BENCH_CONNECTIONS, 20)
-  --scenarios <list>   a,b,c,d,e (see below)                       (BENCH_SCENARIOS, a,b,c,d,e)
+  --scenarios <list>   a,b,c,d,e,f (see below)                     (BENCH_SCENARIOS, a,b,c,d,e,f)
   --rounds <n>         baseline/gateway pairs per scenario, order alternating;
                        the median is reported                      (BENCH_ROUNDS, 1)
   --tenants <n>        API keys the requests rotate over           (BENCH_TENANTS, = connections)
@@ -103,7 +103,9 @@ Hostile load (BENCHMARKS.md, "Hostile load"; attack sizes: scripts/bench/hostile
 
 Scenarios: (a) refreshWebhookSecret, every field; (b) webhook(id), a few fields;
 (c) webhooks(first: 10) with health; (d) _entities for 10 webhooks; (e) (c) polled by every
-connection with one key (a dashboard in many tabs): identical reads share upstream calls.
+connection with one key (a dashboard in many tabs): identical reads share upstream calls;
+(f) (a) with its id written into the query text (a string literal, so the text is kept in no
+cache): when (a) and (f) both run, the summary prints (f) ÷ (a), gateway req/s in the same run.
 `;
 
 export class UsageError extends Error {

@@ -37,6 +37,20 @@ export interface ScenarioResult {
   upstreamCallsPerRequest?: Partial<Record<'baseline' | 'gateway', number>>;
 }
 
+/** One scenario's gateway req/s over another's, in the same run (e.g. (f) ÷ (a)). */
+export interface GatewayRatio {
+  numerator: ScenarioName;
+  denominator: ScenarioName;
+  /** Of the two median runs. */
+  ratio: number;
+  /** Round i over round i. */
+  rounds: number[];
+  /** The gateway's CPU µs per request in each scenario (median over the rounds). */
+  cpuMicrosPerRequest: Partial<Record<ScenarioName, number | undefined>>;
+  /** The same comparison by CPU per request: the denominator's µs ÷ the numerator's. */
+  cpuRatio?: number;
+}
+
 export interface StartupResult {
   command: string;
   /** Spawn → first correct GraphQL answer, for each timed start-up, in ms. */
@@ -55,6 +69,8 @@ export interface BenchReport {
   config: BenchOptions & { pinLayout: string; gatewayEnv: Record<string, string> };
   startup?: StartupResult;
   scenarios: ScenarioResult[];
+  /** Gateway against gateway: (f) ÷ (a) when both ran. */
+  gatewayRatios?: GatewayRatio[];
   soak?: SoakResult;
   profile?: ProfileSummary;
   /** Errors and wrong answers: the numbers concerned are not results. Printed loudly. */
@@ -182,6 +198,10 @@ export function writeReport(report: BenchReport): string {
   return file;
 }
 
+const RATIO_MEANING: Readonly<Record<string, string>> = {
+  'f/a': ': the id written into the query text against the id as a variable',
+};
+
 /** The table and everything else worth reading, as printed at the end. */
 export function formatSummary(report: BenchReport, file: string): string {
   const lines: string[] = [''];
@@ -191,6 +211,18 @@ export function formatSummary(report: BenchReport, file: string): string {
       'ratio = gateway req/s ÷ baseline req/s, measured back to back (with --rounds: the median of the rounds). req/s, latency, RSS: the median round.',
       'CPU % = share of one core used during the run by the measured server / the upstream / autocannon / every other process (2 cores = 200%).',
     );
+    for (const comparison of report.gatewayRatios ?? []) {
+      const { numerator, denominator, ratio, rounds, cpuRatio, cpuMicrosPerRequest } = comparison;
+      const perRound = rounds.length > 1 ? ` (per round: ${rounds.join(', ')})` : '';
+      lines.push(
+        `(${numerator}) ÷ (${denominator}), gateway req/s in this run: ${ratio.toFixed(2)}${perRound}${RATIO_MEANING[`${numerator}/${denominator}`] ?? ''}`,
+      );
+      if (cpuRatio !== undefined) {
+        lines.push(
+          `  by the gateway's CPU per request: ${cpuRatio.toFixed(2)} ((${denominator}) ${cpuMicrosPerRequest[denominator]} µs ÷ (${numerator}) ${cpuMicrosPerRequest[numerator]} µs; less disturbed by other processes than req/s)`,
+        );
+      }
+    }
     for (const result of report.scenarios) {
       const calls = result.upstreamCallsPerRequest;
       const gateway = result.targets.gateway?.load;

@@ -1,5 +1,5 @@
 /**
- * The four measured scenarios, each as the same work seen by three targets:
+ * The measured scenarios, each as the same work seen by three targets:
  *
  * - `gateway`: a GraphQL POST to `/graphql`, as a frontend or a router would send it;
  * - `baseline`: the same request bytes to the pass-through proxy (`baseline-proxy.ts`), the path
@@ -14,11 +14,18 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DocumentNode, Kind, parse, print, visit } from 'graphql';
+import {
+  type DocumentNode,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  print,
+  visit,
+} from 'graphql';
 import { type Slot, tenantKey, WEBHOOK_IDS, WEBHOOKS_PER_TENANT } from './fixtures.ts';
 import { REPO_ROOT } from './processes.ts';
 
-export const SCENARIO_NAMES = ['a', 'b', 'c', 'd', 'e'] as const;
+export const SCENARIO_NAMES = ['a', 'b', 'c', 'd', 'e', 'f'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 export type Target = 'upstream' | 'baseline' | 'gateway';
 
@@ -86,7 +93,27 @@ const ENTITIES = `query WebhookEntities($representations: [_Any!]!) {
   }
 }`;
 
-function graphql(slot: Slot, query: string, operationName: string, variables: object): HttpRequest {
+/**
+ * `RotateWebhookSecret` with the webhook id written into the text as a string literal instead
+ * of passed as `$id`, as a hand-written client or a curl command does: one text per webhook.
+ */
+function rotateWithIdInText(id: string): string {
+  const document = visit(parse(ROTATE), {
+    OperationDefinition: (node): OperationDefinitionNode => ({ ...node, variableDefinitions: [] }),
+    Variable: (node) =>
+      node.name.value === 'id' ? { kind: Kind.STRING, value: id, block: false } : undefined,
+  });
+  return print(document);
+}
+
+const ROTATE_WITH_ID_IN_TEXT = new Map(WEBHOOK_IDS.map((id) => [id, rotateWithIdInText(id)]));
+
+function graphql(
+  slot: Slot,
+  query: string,
+  operationName: string,
+  variables?: object,
+): HttpRequest {
   return {
     method: 'POST',
     path: '/graphql',
@@ -190,6 +217,25 @@ const refreshSecret: Scenario = {
     target === 'gateway' ? startsWith('{"data":{"refreshWebhookSecret":{"id":"') : UPSTREAM_WEBHOOK,
 };
 
+/**
+ * (a) with the id written into the query text: every text holds a string literal, so none is
+ * kept by the parse caches (it might be a secret), and each request is parsed again. What (f)
+ * measures next to (a) in the same run is what that costs (src/graphql/plugins/shape-validation-cache.ts).
+ */
+const refreshSecretIdInText: Scenario = {
+  name: 'f',
+  title: '(a) with its id written into the query text',
+  request(target, slot) {
+    if (target === 'upstream') return refreshSecret.request(target, slot);
+    const query = ROTATE_WITH_ID_IN_TEXT.get(slot.webhookId);
+    if (query === undefined) throw new Error(`no rotation text for ${slot.webhookId}`);
+    const request = graphql(slot, query, 'RotateWebhookSecret');
+    return target === 'gateway' ? request : baseline(request, `/a/${slot.webhookId}`);
+  },
+  check: (target, answer, slot) => refreshSecret.check(target, answer, slot),
+  verify: (target) => refreshSecret.verify(target),
+};
+
 const getWebhook: Scenario = {
   name: 'b',
   title: 'webhook(id), a few fields',
@@ -289,4 +335,5 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   c: listWebhooks,
   d: entities,
   e: polling,
+  f: refreshSecretIdInText,
 };

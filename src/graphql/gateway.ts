@@ -4,6 +4,7 @@
  */
 
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import type { DocumentNode } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../../schema/index.ts';
@@ -23,7 +24,8 @@ import { useNoIntrospection } from './plugins/no-introspection.ts';
 import { type OperationReport, useOperationReport } from './plugins/operation-report.ts';
 import { operationSpans } from './plugins/operation-spans.ts';
 import { requestIdOf, useRequestTracking } from './plugins/request-tracking.ts';
-import { documentCache, parseErrorCache } from './query-text-cache.ts';
+import { useShapeValidationCache } from './plugins/shape-validation-cache.ts';
+import { type BoundedTextCache, documentCache, parseErrorCache } from './query-text-cache.ts';
 import { DEFAULT_LIMITS, type RequestLimits, requestLimitPlugins } from './request-limits.ts';
 import { yogaLogger } from './yoga-logger.ts';
 
@@ -69,6 +71,8 @@ export interface GatewayInternals {
   logger: Logger;
   /** The limits the gateway was built with, so the server in front cannot apply others. */
   limits: RequestLimits;
+  /** Yoga's parse cache: what it keeps is checked by tests (never a text with a literal). */
+  documents: BoundedTextCache<DocumentNode>;
   /**
    * Whether the request's credentials are a key Featurebase accepted lately: such tenants are
    * served first when the gateway is short of CPU (src/http/event-loop-pressure.ts).
@@ -96,6 +100,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const spans = options.tracer ? operationSpans(options.tracer) : undefined;
   const contextFor = (request: Request, nodeRequest?: unknown, trace?: CallTrace) =>
     createContext(dependencies, request, requestIdOf(request), clientAddressOf(nodeRequest), trace);
+  const documents = documentCache();
   const gateway = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     // Enforced by `useBodyLimit`, which skips Yoga's per-request counting stream when the
@@ -103,7 +108,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxRequestBodySize: false,
     // Yoga's parse caches, bounded in bytes, minus texts with a string literal
     // (src/graphql/query-text-cache.ts).
-    parserAndValidationCache: { documentCache: documentCache(), errorCache: parseErrorCache() },
+    parserAndValidationCache: { documentCache: documents, errorCache: parseErrorCache() },
     batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
     // No file uploads here: a multipart body would only be one more thing to parse.
     multipart: false,
@@ -129,6 +134,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       // "Did you mean …?" would rebuild the schema for anyone, introspection or not.
       blockFieldSuggestionsPlugin(),
       ...(options.introspection === false ? [useNoIntrospection()] : []),
+      // Texts with a string literal are kept in no cache: their validation verdicts are kept by
+      // shape, never with the literals (src/graphql/plugins/shape-validation-cache.ts).
+      useShapeValidationCache(),
       ...(options.onOperation ? [useOperationReport(options.onOperation)] : []),
       // After the gateway's own: its span starts once every other plugin has accepted the
       // parameters.
@@ -144,6 +152,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   internals.set(gateway, {
     logger,
     limits,
+    documents,
     knownTenant: (headers) => {
       const caller = resolveCredentials(headers, options.credentialDefaults);
       return caller.ok && options.client.isAcceptedKey(caller.credentials.apiKey);

@@ -9,7 +9,9 @@
  *   webhook secret or a delivery header value written into the text instead of passed as a
  *   variable. Every string literal, block strings included, has a double quote, so a text with
  *   one is never kept (a quote in a comment counts too: the test errs on the safe side). Such a
- *   text is parsed again on every request; frontends and routers pass values as variables.
+ *   text is parsed again on every request (frontends and routers pass values as variables); its
+ *   validation verdict is kept by shape, without the literals
+ *   (src/graphql/plugins/shape-validation-cache.ts).
  * - A parsed document costs far more than its text: every token becomes AST nodes with their
  *   locations (measured with graphql-js 16: about 520 bytes per token, so a 1,000-token text
  *   holds half a megabyte). Entries are weighed by `documentWeight`, the total is capped, and a
@@ -106,6 +108,11 @@ export class BoundedTextCache<T> implements TextKeyedCache<T> {
   /** Estimated bytes held. */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** The texts held, oldest use first: for checks of what is kept, not for serving. */
+  keys(): IterableIterator<string> {
+    return this.#entries.keys();
   }
 
   get(text: string): T | undefined {

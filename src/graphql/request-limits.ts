@@ -2,25 +2,29 @@
  * Limits on what one GraphQL request may ask for, checked before anything runs. Here the cost of
  * a request is Featurebase calls and secret rotations, not CPU: the schema has no cycles, so depth
  * is a weak amplifier, while aliases, root fields and mutations multiply upstream calls. The
- * parser-level limits come from graphql-armor (maintained, and past its 2025 depth and cost
- * bypass fixes); the upstream-shaped ones are ours. Values and reasons: reliability-catalogue §1.
+ * document limits come from graphql-armor (maintained, and past its 2025 depth and cost bypass
+ * fixes), the token limit from graphql-js's parser itself; the upstream-shaped ones are ours.
+ * Values and reasons: reliability-catalogue §1.
  */
 
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
-import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
 import {
   GraphQLError,
   Kind,
+  type ParseOptions,
   type SelectionSetNode,
+  type Source,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { Parser } from 'graphql/language/parser.js';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import { DEFAULT_JSON_LIMITS, type JsonLimits, useJsonValueLimits } from './json-limits.ts';
+import { readsShapeOnly } from './query-shape.ts';
 
 export interface RequestLimits extends JsonLimits {
   /** Largest request body; larger gets 413 before it is read. Default 1,000,000 bytes. */
@@ -79,27 +83,73 @@ export function requestLimitPlugins(limits: RequestLimits): Plugin[] {
     propagateOnRejection: false,
     onReject: [(context, error) => context?.reportError(error)],
   };
+  // graphql-armor's plugins only add these rules to every validation; the rules are made here
+  // once instead, so that they are the same functions on every request (the shape cache of
+  // src/graphql/plugins/shape-validation-cache.ts keeps verdicts per rule list) and have names
+  // (Yoga's validation cache keys by them). Each is declared to read no string literal's
+  // content: armor's count fields, aliases and directives and read `first`/`last` as Int
+  // literals (cost); ours read operation kinds and response keys.
+  const rules: ValidationRule[] = [
+    // Flattened, a fragment spread adds no level of its own: depth is what the executor walks.
+    named(
+      'maxDepthRule',
+      maxDepthRule({
+        ...shared,
+        n: limits.maxDepth,
+        ignoreIntrospection: true,
+        flattenFragments: true,
+      }),
+    ),
+    named('maxAliasesRule', maxAliasesRule({ ...shared, n: limits.maxAliases })),
+    named('maxDirectivesRule', maxDirectivesRule({ ...shared, n: limits.maxDirectives })),
+    named('costLimitRule', costLimitRule({ ...shared, maxCost: limits.maxCost })),
+    maxMutationsRule(limits.mutationsPerOperation),
+    knownOperationTypeRule,
+  ].map(readsShapeOnly);
   return [
     maxQueryLengthPlugin(limits.maxQueryLength),
     useJsonValueLimits(limits),
-    maxTokensPlugin({ exposeLimits: false, n: limits.maxTokens }),
-    // Flattened, a fragment spread adds no level of its own: depth is what the executor walks.
-    maxDepthPlugin({
-      ...shared,
-      n: limits.maxDepth,
-      ignoreIntrospection: true,
-      flattenFragments: true,
-    }),
-    maxAliasesPlugin({ ...shared, n: limits.maxAliases }),
-    maxDirectivesPlugin({ ...shared, n: limits.maxDirectives }),
-    costLimitPlugin({ ...shared, maxCost: limits.maxCost }),
+    tokenLimitPlugin(limits.maxTokens),
     {
       onValidate({ addValidationRule }) {
-        addValidationRule(maxMutationsRule(limits.mutationsPerOperation));
-        addValidationRule(knownOperationTypeRule);
+        for (const rule of rules) addValidationRule(rule);
       },
     },
   ];
+}
+
+/** The rule, with a name (armor's rules are anonymous functions). */
+function named(name: string, rule: ValidationRule): ValidationRule {
+  Object.defineProperty(rule, 'name', { value: name });
+  return rule;
+}
+
+/**
+ * At most `max` tokens per document, counted by graphql-js's own parser as it reads them
+ * (`maxLexicalTokens`: every token but the end of the text; comments, commas and blanks are not
+ * tokens), so a text past the limit is never read to its end. This replaces graphql-armor's
+ * max-tokens plugin, which counts the same tokens the same way but through a Proxy around the
+ * lexer that makes a new function for every token read: measured on the bench's rotation text
+ * (60 tokens, parsed on every request when its id is written into it), that cost about 45 µs of
+ * CPU per parse, garbage included, against a few µs for the parse itself. The refusal is worded
+ * as armor worded it (the limit is not given away).
+ */
+function tokenLimitPlugin(max: number): Plugin {
+  const limited: ParseOptions = { maxLexicalTokens: max };
+  const parseWithinLimit = (source: string | Source, options?: ParseOptions) => {
+    const parser = new Parser(source, options ? { ...options, ...limited } : limited);
+    try {
+      return parser.parseDocument();
+    } catch (error) {
+      if (parser.tokenCount > max) throw new GraphQLError('Syntax Error: Query validation error.');
+      throw error;
+    }
+  };
+  return {
+    onParse({ setParseFn }) {
+      setParseFn(parseWithinLimit);
+    },
+  };
 }
 
 /** Refuses an over-long query text before the parser reads it. */
@@ -142,7 +192,7 @@ export const knownOperationTypeRule: ValidationRule = (context) => ({
  * executor would run them, through fragments.
  */
 export function maxMutationsRule(max: number): ValidationRule {
-  return (context) => ({
+  return named('maxMutationsRule', (context) => ({
     OperationDefinition(node) {
       if (node.operation !== 'mutation') return;
       const keys = new Set<string>();
@@ -155,7 +205,7 @@ export function maxMutationsRule(max: number): ValidationRule {
         );
       }
     },
-  });
+  }));
 }
 
 function collectResponseKeys(

@@ -8,6 +8,7 @@
  *   the process at rest                ~35 MB (schema, modules, undici)        measured
  *   parsed query documents             8 MB, 1,024 texts, 384 KB each  graphql/query-text-cache.ts
  *   cached syntax errors               1 MB, 256 texts                 graphql/query-text-cache.ts
+ *   validation verdicts by shape       1 MB, 1,024 shapes, 16 KB each  graphql/plugins/shape-validation-cache.ts
  *   requests in execution              `maxRequestsInFlight` (64) × 1.2 MB     here
  *     per request: its variables (64 KB of JSON, 4,000 values), an uncached
  *     document (1,000 tokens ≈ 600 KB), its upstream answers (≤ 10 calls;
@@ -92,6 +93,7 @@ export interface BudgetInputs {
   server: ServerLimits;
   documentCacheBytes: number;
   parseErrorCacheBytes: number;
+  shapeVerdictCacheBytes: number;
 }
 
 /** The old-generation heap the gateway may need at most, from its settings. */
@@ -101,6 +103,7 @@ export function worstCaseHeapBytes(inputs: BudgetInputs): number {
     TRACE_QUEUE_BYTES +
     inputs.documentCacheBytes +
     inputs.parseErrorCacheBytes +
+    inputs.shapeVerdictCacheBytes +
     inputs.server.maxRequestsInFlight * PER_REQUEST_BYTES
   );
 }

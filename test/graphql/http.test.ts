@@ -24,6 +24,24 @@ describe('HTTP', () => {
     expect(response.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
   });
 
+  it('refuses a text over the token limit (1,000) while parsing it, without giving the limit away', async () => {
+    const typenames = (count: number) => '__typename '.repeat(count);
+    // 1,001 tokens: the braces and 999 names.
+    const over = await harness.graphql(`{ ${typenames(999)}}`);
+    expect(over.status).toBe(400);
+    expect(over.body).toEqual({
+      errors: [
+        {
+          message: 'Syntax Error: Query validation error.',
+          extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+        },
+      ],
+    });
+    // 1,000 tokens and a comment, which is no token: parsed, then refused by validation.
+    const at = await harness.graphql(`# ${'x '.repeat(100)}\n{ ${typenames(998)}}`);
+    expect(at.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
   it('answers /health with 200', async () => {
     const response = await harness.gateway.fetch('http://gateway.test/health');
     expect(response.status).toBe(200);

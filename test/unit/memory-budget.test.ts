@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SHAPE_VERDICT_BOUNDS } from '../../src/graphql/plugins/shape-validation-cache.ts';
 import {
   DOCUMENT_CACHE_BOUNDS,
   PARSE_ERROR_CACHE_BOUNDS,
@@ -23,6 +24,7 @@ const DEFAULTS = {
   server: DEFAULT_SERVER_LIMITS,
   documentCacheBytes: DOCUMENT_CACHE_BOUNDS.maxBytes,
   parseErrorCacheBytes: PARSE_ERROR_CACHE_BOUNDS.maxBytes,
+  shapeVerdictCacheBytes: SHAPE_VERDICT_BOUNDS.maxBytes,
 };
 
 describe('the memory budget', () => {
