@@ -4,7 +4,7 @@
  */
 
 import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
-import type { DocumentNode } from 'graphql';
+import type { DocumentNode, GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../../schema/index.ts';
@@ -78,6 +78,44 @@ export interface GatewayInternals {
    * served first when the gateway is short of CPU (src/http/event-loop-pressure.ts).
    */
   knownTenant(headers: Pick<Headers, 'get'>): boolean;
+  /**
+   * Whether the server in front may run Yoga's GraphQL stage itself for ordinary requests
+   * (src/http/fast-path.ts, the direct path): every GraphQL-level hook of every plugin runs there
+   * (Yoga's `getResultForParams`), while the HTTP-level work of the gateway's own plugins, listed
+   * in HTTP_STAGE_MIRRORED_BY_THE_FRONT, is done by the front itself. `false` as soon as a plugin
+   * beyond those has an HTTP-level hook (`onRequest`, `onRequestParse`, `onResultProcess`,
+   * `onResponse`) or Yoga `instrumentation`: every request then goes through Yoga's own handler,
+   * so that no plugin is ever skipped.
+   */
+  directGraphQLStage: boolean;
+  /** Yoga's handling of an error thrown out of its GraphQL stage: masked, and logged if masked. */
+  handleError(error: unknown): GraphQLError[];
+}
+
+/**
+ * The plugins of this gateway whose HTTP-level hooks the server in front does itself on its
+ * direct path (a differential test holds it to Yoga's answers, test/graphql/fast-path.test.ts):
+ * request ids, access log and Cache-Control (request tracking), the body limit (read by the
+ * front), CSRF and CORS (only JSON requests without an Origin take the direct path), /health and
+ * GraphiQL's assets (other routes), and the last scrub of errors (`scrubLeakyErrors`). Yoga's own
+ * HTTP plugins are done likewise: its JSON request parser (`paramsOf`), its regular result
+ * processor (called as it is), its content negotiation (`negotiateResponseType`).
+ */
+export const HTTP_STAGE_MIRRORED_BY_THE_FRONT = [
+  'request tracking',
+  'body limit',
+  'browser safety (CSRF, CORS, GET content types)',
+  'health',
+  'GraphiQL assets',
+  'leak-free errors',
+] as const;
+
+const HTTP_LEVEL_HOOKS = ['onRequest', 'onRequestParse', 'onResultProcess', 'onResponse'] as const;
+
+/** Whether a plugin has a hook the direct path would not run (see `directGraphQLStage`). */
+function hasHttpStage(plugin: Plugin): boolean {
+  const hooks = plugin as Record<string, unknown>;
+  return HTTP_LEVEL_HOOKS.some((hook) => hooks[hook] !== undefined) || 'instrumentation' in plugin;
 }
 
 const internals = new WeakMap<Gateway, GatewayInternals>();
@@ -98,6 +136,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     rotations: new SingleFlight(options.onSharedRotation),
   };
   const spans = options.tracer ? operationSpans(options.tracer) : undefined;
+  // Plugins beyond the gateway's own fixed set: any HTTP-level hook among them turns the direct
+  // path off (see `directGraphQLStage`).
+  const added: Plugin[] = [
+    ...(options.onOperation ? [useOperationReport(options.onOperation)] : []),
+    ...(spans ? [spans.plugin] : []),
+    ...(options.plugins ?? []),
+  ];
+  const yogaLog = yogaLogger(logger);
   const contextFor = (request: Request, nodeRequest?: unknown, trace?: CallTrace) =>
     createContext(dependencies, request, requestIdOf(request), clientAddressOf(nodeRequest), trace);
   const documents = documentCache();
@@ -120,7 +166,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     graphiql: options.graphiql === false ? false : graphiqlOptions(options.graphiql ?? {}),
     renderGraphiQL: renderGraphiQLPage,
     maskedErrors: { maskError },
-    logging: yogaLogger(logger),
+    logging: yogaLog,
     // Every request runs every hook of these plugins, whichever path serves it: Yoga's own
     // Node handler, or its request handler behind the server's fast path (src/http/fast-path.ts).
     plugins: [
@@ -137,11 +183,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Texts with a string literal are kept in no cache: their validation verdicts are kept by
       // shape, never with the literals (src/graphql/plugins/shape-validation-cache.ts).
       useShapeValidationCache(),
-      ...(options.onOperation ? [useOperationReport(options.onOperation)] : []),
-      // After the gateway's own: its span starts once every other plugin has accepted the
-      // parameters.
-      ...(spans ? [spans.plugin] : []),
-      ...(options.plugins ?? []),
+      // After the gateway's own: the operation's span starts once every other plugin has
+      // accepted the parameters.
+      ...added,
     ],
     // `req`: Node's request, in the server context of the Node handler and of the front. The
     // initial context is the object the operation's span is kept under.
@@ -157,8 +201,40 @@ export function createGateway(options: GatewayOptions): Gateway {
       const caller = resolveCredentials(headers, options.credentialDefaults);
       return caller.ok && options.client.isAcceptedKey(caller.credentials.apiKey);
     },
+    directGraphQLStage: !added.some(hasHttpStage),
+    handleError: (error) => handleErrorAsYoga(error, yogaLog),
   });
   return gateway;
+}
+
+/**
+ * Yoga's `handleError` (not exported) for this gateway, which always masks: each error of an
+ * aggregate on its own, aborts dropped, anything else masked, and logged when masking hid it.
+ */
+function handleErrorAsYoga(error: unknown, log: ReturnType<typeof yogaLogger>): GraphQLError[] {
+  const errors = new Set<GraphQLError>();
+  const visit = (one: unknown) => {
+    if (typeof one === 'object' && one !== null && 'errors' in one && Array.isArray(one.errors)) {
+      for (const inner of one.errors) visit(inner);
+    } else if (isAbortError(one)) {
+      log.debug('Request aborted');
+    } else {
+      const masked = maskError(one);
+      if (masked !== one) log.error(one);
+      errors.add(masked);
+    }
+  };
+  visit(error);
+  return [...errors];
+}
+
+/** As Yoga tells them: a DOMException named AbortError or TimeoutError. */
+function isAbortError(value: unknown): boolean {
+  return (
+    value instanceof Error &&
+    value.constructor.name === 'DOMException' &&
+    (value.name === 'AbortError' || value.name === 'TimeoutError')
+  );
 }
 
 /**

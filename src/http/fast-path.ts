@@ -1,40 +1,58 @@
 /**
- * The common case without Yoga's HTTP layer, and without skipping any of its plugins.
+ * The common case without Yoga's HTTP layer, and without skipping any plugin.
  *
  * Nearly every request a frontend, a tool or a router sends is the same shape: a POST of a JSON
- * body to /graphql. For those, Yoga's Node handler would build a Fetch `Request` over Node's
- * request, copying its headers and wrapping its body in a stream, and then stream the answer
- * back. Here the body, already read and bounded by the front (src/http/graphql-front.ts), is
- * handed to Yoga's own request handler (`handleRequest`) behind a light view of Node's request,
- * and Yoga's answer is written back with one `end()`.
+ * body to /graphql, without CORS. Yoga's Node handler would build a Fetch `Request` over Node's
+ * request (headers copied, body wrapped in a stream), run a dozen HTTP-level hooks through
+ * promise adapters, and stream a Fetch `Response` back: the profiles put that above the GraphQL
+ * work itself. Two paths here, both running every plugin the gateway installs:
  *
- * It is Yoga's whole lifecycle, so every hook of every plugin the gateway installs runs, Yoga's
- * own included, in Yoga's order: nothing is mirrored here, and a plugin added later cannot be
- * skipped (test/graphql/plugin-pipeline.test.ts counts each hook on each path). An earlier design
- * ran texts Yoga had accepted straight through graphql-js, which was faster and skipped every
- * plugin's execution hooks (BENCHMARKS.md, "Every plugin on every path", has what this costs).
+ * - **direct**: the body, already read and bounded by the front (src/http/graphql-front.ts), is
+ *   parsed here and handed to Yoga's GraphQL stage (`getResultForParams`: every onParams,
+ *   onParse, onValidate, onContextBuilding, onExecute and onExecutionResult hook of every
+ *   plugin, Yoga's caches, masking); the result is turned into a response by Yoga's own regular
+ *   result processor and written with one `end()`. The HTTP-level work of the gateway's own
+ *   plugins is done here instead (src/graphql/gateway.ts, HTTP_STAGE_MIRRORED_BY_THE_FRONT), and
+ *   the path is off as soon as any other plugin has an HTTP-level hook (`directGraphQLStage`).
+ * - **fast**: anything else JSON (an Origin, an unusual Accept or body, or the direct path off)
+ *   goes to Yoga's own request handler behind a light view of Node's request: Yoga's whole
+ *   lifecycle, every hook, without the Fetch `Request` copy; the answer is written with one
+ *   `end()`.
  *
- * Another content type is handed to Yoga's Node handler, with the body already read. A
- * differential test holds the two to the same answers (test/graphql/fast-path.test.ts).
+ * Another content type goes to Yoga's Node handler with the body already read (`replay`). A
+ * differential test holds every path to Yoga's answers (test/graphql/fast-path.test.ts), and
+ * another counts each plugin's hooks on each path (test/graphql/plugin-pipeline.test.ts). An
+ * earlier design ran texts Yoga had accepted straight through graphql-js and skipped every
+ * plugin's execution hooks; what not skipping costs is in BENCHMARKS.md ("Every plugin on every
+ * path").
  *
- * The body is let go once it is parsed (when Yoga's request parser reads it), before any upstream
- * call: only the parsed params live on while the operation runs.
+ * The body is let go as soon as it is parsed, before any upstream call: only the parsed params
+ * live on while the operation runs.
  */
 
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ExecutionResult } from 'graphql';
+import { type GraphQLParams, processRegularResult } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { type Gateway, GRAPHQL_PATH, internalsOf } from '../graphql/gateway.ts';
+import { scrubLeakyErrors } from '../graphql/errors.ts';
+import {
+  type Gateway,
+  type GatewayInternals,
+  GRAPHQL_PATH,
+  internalsOf,
+} from '../graphql/gateway.ts';
+import { finishTracking } from '../graphql/plugins/request-tracking.ts';
 
 export interface FastPathOptions {
   /**
-   * Told which path answered each request (for tests): `fast` by Yoga's handler behind the light
-   * view, `yoga` by Yoga's Node handler, `refused` by the front itself (413, 503, bounds on
-   * variables). Default: none.
+   * Told which path answered each request (for tests): `direct` through Yoga's GraphQL stage,
+   * `fast` by Yoga's handler behind the light view, `yoga` by Yoga's Node handler, `refused` by
+   * the front itself (413, 503, bounds on variables). Default: none.
    */
   onServed?: (path: ServedBy) => void;
 }
 
-export type ServedBy = 'fast' | 'yoga' | 'refused';
+export type ServedBy = 'direct' | 'fast' | 'yoga' | 'refused';
 
 /**
  * Serves a POST to /graphql whose body has been read. `release` gives the body's memory back:
@@ -58,7 +76,8 @@ const JSON_TYPE = 'application/json';
  * Yoga's handler behind the light view, else hands it to Yoga's Node handler (`replay`).
  */
 export function createFastPath(gateway: Gateway, options: FastPathOptions = {}): FastPath {
-  const { logger: log } = internalsOf(gateway);
+  const internals = internalsOf(gateway);
+  const { logger: log } = internals;
   const { onServed } = options;
   // Once: each read of a member of Yoga's server adapter binds a new function. Called without a
   // server context (see `serve`), which its signature does not say but its code allows.
@@ -71,9 +90,100 @@ export function createFastPath(gateway: Gateway, options: FastPathOptions = {}):
       await replay(gateway, request, response, body);
       return;
     }
+    const responseType = internals.directGraphQLStage ? directResponseType(request) : undefined;
+    const params = responseType === undefined ? undefined : paramsOf(body);
+    if (responseType !== undefined && params !== undefined) {
+      // From here on only the parsed params are needed.
+      release();
+      onServed?.('direct');
+      await serveDirect(gateway, internals, request, response, params, responseType);
+      return;
+    }
     onServed?.('fast');
     await serve(handleRequest, log, request, response, new ReadBody(body, release));
   };
+}
+
+/** The response type when the direct path may serve the request, else `undefined`. */
+function directResponseType(request: IncomingMessage): string | undefined {
+  // CORS (an Origin) is Yoga's plugins' to answer.
+  if (request.headers.origin !== undefined) return undefined;
+  return negotiateResponseType(request.headers.accept);
+}
+
+/**
+ * Yoga's GraphQL stage for one ordinary request, then what the HTTP-level hooks would do with
+ * its result: the last scrub of errors (`useLeakFreeErrors`), Yoga's regular result processor,
+ * the request id, `Cache-Control` and the access log (`useRequestTracking`).
+ */
+async function serveDirect(
+  gateway: Gateway,
+  internals: GatewayInternals,
+  request: IncomingMessage,
+  response: ServerResponse,
+  params: ParamsWithQuery,
+  responseType: string,
+): Promise<void> {
+  const view = new RequestView(request, response);
+  let result: unknown;
+  try {
+    // The server context Yoga's Node handler gives: Node's request and response.
+    result = await gateway.getResultForParams(
+      { params, request: view.asRequest() },
+      { req: request, res: response },
+    );
+  } catch (error) {
+    // As Yoga's handler: an error out of its GraphQL stage (a plugin's onParams) is answered.
+    result = { errors: internals.handleError(error) };
+  }
+  // A streamed result cannot happen (no subscriptions, no @defer); Yoga's processor answers 406.
+  const answer = processRegularResult(
+    isSingleResult(result) ? scrubLeakyErrors(result) : (result as ExecutionResult),
+    gateway.fetchAPI,
+    responseType,
+  );
+  const requestId = finishTracking(view.asRequest(), answer.status, internals.logger);
+  answer.headers.set('x-request-id', requestId);
+  if (!answer.headers.has('cache-control')) answer.headers.set('cache-control', 'no-store');
+  await writeResponse(answer, response);
+}
+
+type ParamsWithQuery = GraphQLParams & { query: string };
+
+/** What Yoga's JSON request parser would accept without a word; anything else goes to Yoga. */
+const PARAM_NAMES = new Set(['query', 'variables', 'operationName', 'extensions']);
+
+/** The parameters when the body is one ordinary GraphQL request, else `undefined`. */
+function paramsOf(body: Buffer): ParamsWithQuery | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(parsed)) return undefined;
+  for (const key of Object.keys(parsed)) if (!PARAM_NAMES.has(key)) return undefined;
+  const { query, variables, operationName, extensions } = parsed;
+  // An over-long text is refused by the query-length plugin's onParams, on this path as on Yoga's.
+  if (typeof query !== 'string') return undefined;
+  if (variables !== undefined && variables !== null && !isPlainObject(variables)) return undefined;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
+    return undefined;
+  }
+  if (extensions !== undefined && !isPlainObject(extensions)) return undefined;
+  const params: ParamsWithQuery = { query };
+  if (isPlainObject(variables)) params.variables = variables;
+  if (typeof operationName === 'string') params.operationName = operationName;
+  if (isPlainObject(extensions)) params.extensions = extensions;
+  return params;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isSingleResult(value: unknown): value is ExecutionResult {
+  return isPlainObject(value) && !(Symbol.asyncIterator in value);
 }
 
 function isJson(request: IncomingMessage): boolean {

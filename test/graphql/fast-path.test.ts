@@ -85,7 +85,7 @@ async function send(url: string, init: RequestInit): Promise<Answer> {
  * Sends the same request to both servers and expects the same answer, twice (the second time
  * Yoga's parse and validation caches know the text); returns it.
  */
-async function same(init: RequestInit, path: 'fast' | 'yoga' = 'fast'): Promise<Answer> {
+async function same(init: RequestInit, path: ServedBy = 'direct'): Promise<Answer> {
   const fast = await send(withFastPath.url, init);
   expect(served).toEqual([path]);
   const yoga = await send(yogaOnly.url, init);
@@ -167,15 +167,22 @@ describe('the fast path answers as Yoga does', () => {
       },
     ],
     ['a subscription', { query: 'subscription { x }' }],
+    ['a query longer than the limit', { query: `{ __typename ${' '.repeat(20_001)}}` }],
+  ])('%s (refused on the direct path as Yoga refuses it)', async (_, body) => {
+    const answer = await same(post(body));
+    expect(answer.body).toMatchObject({ errors: [expect.anything()] });
+    expect(answer.body).not.toHaveProperty('data.webhook');
+  });
+
+  it.each([
     ['an unknown parameter', { query: '{ __typename }', foo: 1 }],
     ['variables that are not an object', { query: '{ __typename }', variables: 'x' }],
     ['a batch (off)', [{ query: '{ __typename }' }, { query: '{ __typename }' }]],
     ['malformed JSON', '{"query":'],
     ['JSON that is not an object', '42'],
-  ])('%s (refused by the fast path as Yoga refuses it)', async (_, body) => {
-    const answer = await same(post(body));
+  ])('%s (refused by Yoga behind the light view, as Yoga refuses it)', async (_, body) => {
+    const answer = await same(post(body), 'fast');
     expect(answer.body).toMatchObject({ errors: [expect.anything()] });
-    expect(answer.body).not.toHaveProperty('data.webhook');
   });
 
   it.each([
@@ -204,7 +211,7 @@ describe('the fast path answers as Yoga does', () => {
         variables: { id },
       }),
     );
-    expect(served).toEqual(['fast']);
+    expect(served).toEqual(['direct']);
     expect(answer.status).toBe(200);
     const secret = (answer.body as { data: { refreshWebhookSecret: { secret: string } } }).data
       .refreshWebhookSecret.secret;
@@ -218,7 +225,7 @@ describe('the fast path answers as Yoga does', () => {
       post({ query: FULL, variables: { id } }, { 'x-request-id': 'trace-fast-1' }),
     );
     await response.text();
-    expect(served).toEqual(['fast']);
+    expect(served).toEqual(['direct']);
     expect(response.headers.get('x-request-id')).toBe('trace-fast-1');
     expect(harness.simulator.requests[0]?.headers['x-request-id']).toBe('trace-fast-1');
   });
@@ -253,7 +260,7 @@ describe('the fast path answers as Yoga does', () => {
     harness.simulator.injectFault({ status: 403, body: { secret: 'whsec_leak' }, times: 2 });
     const logged = harness.logs().length;
     const answer = await send(withFastPath.url, post({ query: FULL, variables: { id } }));
-    expect(served).toEqual(['fast']);
+    expect(served).toEqual(['direct']);
     // Logged as Yoga logs what it masks: the public code, never the upstream body.
     const newLines = harness.logs().slice(logged);
     expect(newLines).toMatch(/"msg":"operation failed"/);
@@ -270,7 +277,7 @@ describe('the fast path answers as Yoga does', () => {
     for (const _ of [1, 2]) {
       served.length = 0;
       const fast = await send(withFastPath.url, init);
-      expect(served).toEqual(['fast']);
+      expect(served).toEqual(['direct']);
       expect(fast).toEqual(await send(yogaOnly.url, init));
     }
   });
@@ -363,7 +370,7 @@ describe('the access log', () => {
     const body = { query: `${FULL} # access log`, variables: { id } };
     expect(await loggedName(withFastPath.url, body)).toBe('Full');
     expect(await loggedName(withFastPath.url, body)).toBe('Full');
-    expect(served).toEqual(['fast', 'fast']);
+    expect(served).toEqual(['direct', 'direct']);
     expect(await loggedName(yogaOnly.url, body)).toBe('Full');
     // yoga.fetch, as tests and embedders call it.
     const viaFetch = await harness.graphql(FULL, { id });

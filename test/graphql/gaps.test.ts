@@ -87,7 +87,7 @@ describe('an unexpected exception inside a resolver', () => {
     }
   });
 
-  it('reaches a client through the production server masked, on the fast path with its text new and then cached, and is logged each time', async () => {
+  it('reaches a client through the production server masked, on the direct path with its text new and then cached, and is logged each time', async () => {
     const broken = await gatewayWithBrokenList();
     const server = await startProductionServer(broken.gateway);
     try {
@@ -102,7 +102,7 @@ describe('an unexpected exception inside a resolver', () => {
         expect(broken.loggedBugs()).toHaveLength(round);
       }
       // The first time parsed and validated, then from Yoga's caches: every plugin both times.
-      expect(server.served).toEqual(['fast', 'fast']);
+      expect(server.served).toEqual(['direct', 'direct']);
     } finally {
       await server.close();
       await broken.close();

@@ -1,9 +1,12 @@
 /**
  * Every plugin on every path: a plugin installed the usual way (`plugins` of the gateway) counts
  * each of its hooks per request, and every path that serves GraphQL must run the same hooks the
- * same number of times as Yoga itself: Yoga's Node handler, the fast path with a text seen for
- * the first time and with a text Yoga's caches know, and `yoga.fetch`. Then the metrics plugin,
- * installed the same way by the gateway, counts every operation on every path.
+ * same number of times as Yoga itself: Yoga's Node handler, the server's fast paths with a text
+ * seen for the first time and with a text Yoga's caches know, and `yoga.fetch`. Two gateways: one
+ * whose plugin has every hook kind, HTTP-level ones included (the direct path turns itself off and
+ * Yoga's handler serves behind the light view), one whose plugins have GraphQL-level hooks only,
+ * as the metrics and tracing plugins (the direct path serves). Then the metrics plugin, installed
+ * the same way, counts every operation on every path.
  */
 
 import type { Server } from 'node:http';
@@ -26,13 +29,8 @@ const count = (hook: string): void => {
   calls.set(hook, (calls.get(hook) ?? 0) + 1);
 };
 
-/** Every per-request hook kind of Yoga and envelop, with its after-hooks. */
-const countingPlugin: Plugin = {
-  onRequest: () => count('onRequest'),
-  onRequestParse: () => {
-    count('onRequestParse');
-    return { onRequestParseDone: () => count('onRequestParseDone') };
-  },
+/** Every GraphQL-level hook kind of Yoga and envelop, with its after-hooks. */
+const graphqlHooks: Plugin = {
   onParams: () => count('onParams'),
   onParse: () => {
     count('onParse');
@@ -51,37 +49,63 @@ const countingPlugin: Plugin = {
     return { onExecuteDone: () => count('onExecuteDone') };
   },
   onExecutionResult: () => count('onExecutionResult'),
+};
+
+/** Every per-request hook kind, the HTTP-level ones included. */
+const everyHook: Plugin = {
+  ...graphqlHooks,
+  onRequest: () => count('onRequest'),
+  onRequestParse: () => {
+    count('onRequestParse');
+    return { onRequestParseDone: () => count('onRequestParseDone') };
+  },
   onResultProcess: () => count('onResultProcess'),
   onResponse: () => count('onResponse'),
 };
 
 const reports: OperationReport[] = [];
-const harness = await startTestGateway({
-  plugins: [
-    countingPlugin,
-    // The same plugin the metrics use (src/graphql/plugins/operation-report.ts), installed as
-    // an embedder would install any plugin.
-    useOperationReport((report) => reports.push(report)),
-  ],
-});
-const served: ServedBy[] = [];
-const withFastPath = await listen(
-  createHttpServer(
-    harness.gateway,
-    createGraphQLFront(harness.gateway, { onServed: (path) => served.push(path) }),
-  ),
-);
-const yogaOnly = await listen(createHttpServer(harness.gateway));
+const withEveryHook = await serversFor([everyHook]);
+const withGraphQLHooks = await serversFor([
+  graphqlHooks,
+  // The same plugin the metrics use (src/graphql/plugins/operation-report.ts), installed as an
+  // embedder would install any plugin.
+  useOperationReport((report) => reports.push(report)),
+]);
 afterAll(async () => {
-  await withFastPath.close();
-  await yogaOnly.close();
-  await harness.close();
+  await withEveryHook.close();
+  await withGraphQLHooks.close();
 });
 beforeEach(() => {
-  harness.simulator.reset();
-  served.length = 0;
+  for (const servers of [withEveryHook, withGraphQLHooks]) {
+    servers.harness.simulator.reset();
+    servers.served.length = 0;
+  }
   reports.length = 0;
 });
+
+/** A gateway with these plugins behind the production front, and behind Yoga's Node handler. */
+async function serversFor(plugins: Plugin[]) {
+  const harness = await startTestGateway({ plugins });
+  const served: ServedBy[] = [];
+  const withFastPath = await listen(
+    createHttpServer(
+      harness.gateway,
+      createGraphQLFront(harness.gateway, { onServed: (path) => served.push(path) }),
+    ),
+  );
+  const yogaOnly = await listen(createHttpServer(harness.gateway));
+  return {
+    harness,
+    served,
+    withFastPath,
+    yogaOnly,
+    close: async () => {
+      await withFastPath.close();
+      await yogaOnly.close();
+      await harness.close();
+    },
+  };
+}
 
 async function listen(server: Server) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -112,82 +136,95 @@ const post = (url: string, body: unknown) => () =>
     body: JSON.stringify(body),
   });
 
-describe('every plugin hook runs on every path, as many times as in Yoga', () => {
-  it.each([
-    [
-      'a query',
-      { query: 'query One($id: ID!) { webhook(id: $id) { id name } }', variables: { id } },
-    ],
-    [
-      'a mutation',
-      {
-        query: 'mutation Rotate($id: ID!) { refreshWebhookSecret(id: $id) { id } }',
-        variables: { id },
-      },
-    ],
-    ['a text with a string literal', { query: `{ webhook(id: "${id}") { id } }` }],
-    ['a validation error', { query: '{ webhok { id } }' }],
-    ['a syntax error', { query: '{ webhook(id: ' }],
-    [
-      'a variable coercion error',
-      { query: 'query ($id: ID!) { webhook(id: $id) { id } }', variables: { id: 4.5 } },
-    ],
-    ['a request without a query', { variables: {} }],
-  ])('%s', async (_, body: { query?: string; variables?: Record<string, unknown> }) => {
-    // Each path gets a text of its own (a comment apart), sent twice: the first time it is new to
-    // Yoga's parse and validation caches, the second time they may know it. Hooks a cache hit
-    // skips (a cached syntax error is thrown before the parse after-hooks) are skipped alike.
-    const text = (path: string) =>
-      body.query === undefined ? body : { ...body, query: `${body.query}\n# ${path}` };
-    const twice = async (
-      path: string,
-      send: (body: unknown) => () => Response | Promise<Response>,
-    ) => [await hooksOf(send(text(path))), await hooksOf(send(text(path)))];
-    const yoga = await twice('yoga', (sent) => post(yogaOnly.url, sent));
-    // Something ran: the request stage at least, and the response stage.
-    expect(yoga[0]?.['onRequest']).toBe(1);
-    expect(yoga[0]?.['onResponse']).toBe(1);
+describe.each([
+  ['with every hook kind (Yoga behind the light view)', () => withEveryHook, 'fast'],
+  ['with GraphQL-level hooks only (the direct path)', () => withGraphQLHooks, 'direct'],
+] as const)(
+  'every plugin hook runs on every path, as many times as in Yoga, %s',
+  (_, servers, path) => {
+    it.each([
+      [
+        'a query',
+        { query: 'query One($id: ID!) { webhook(id: $id) { id name } }', variables: { id } },
+      ],
+      [
+        'a mutation',
+        {
+          query: 'mutation Rotate($id: ID!) { refreshWebhookSecret(id: $id) { id } }',
+          variables: { id },
+        },
+      ],
+      ['a text with a string literal', { query: `{ webhook(id: "${id}") { id } }` }],
+      ['a validation error', { query: '{ webhok { id } }' }],
+      ['a syntax error', { query: '{ webhook(id: ' }],
+      [
+        'a variable coercion error',
+        { query: 'query ($id: ID!) { webhook(id: $id) { id } }', variables: { id: 4.5 } },
+      ],
+      ['a request without a query', { variables: {} }],
+    ])('%s', async (_, body: { query?: string; variables?: Record<string, unknown> }) => {
+      const { harness, served, withFastPath, yogaOnly } = servers();
+      // Each path gets a text of its own (a comment apart), sent twice: the first time it is new to
+      // Yoga's parse and validation caches, the second time they may know it. Hooks a cache hit
+      // skips (a cached syntax error is thrown before the parse after-hooks) are skipped alike.
+      const text = (path: string) =>
+        body.query === undefined ? body : { ...body, query: `${body.query}\n# ${path}` };
+      const twice = async (
+        path: string,
+        send: (body: unknown) => () => Response | Promise<Response>,
+      ) => [await hooksOf(send(text(path))), await hooksOf(send(text(path)))];
+      const yoga = await twice('yoga', (sent) => post(yogaOnly.url, sent));
+      // Something ran, every time: the parameters stage at least.
+      expect(yoga[0]?.['onParams']).toBe(1);
+      expect(yoga[1]?.['onParams']).toBe(1);
 
-    expect(await twice('fast', (sent) => post(withFastPath.url, sent))).toEqual(yoga);
-    expect(served).toEqual(['fast', 'fast']);
-    const viaFetch = (sent: unknown) => () =>
-      harness.gateway.fetch('http://localhost/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-        body: JSON.stringify(sent),
-      });
-    expect(await twice('fetch', viaFetch)).toEqual(yoga);
-  });
+      expect(await twice('fast', (sent) => post(withFastPath.url, sent))).toEqual(yoga);
+      // A request without a query is not an ordinary one: Yoga behind the light view words it.
+      const expected = body.query === undefined ? 'fast' : path;
+      expect(served).toEqual([expected, expected]);
+      const viaFetch = (sent: unknown) => () =>
+        harness.gateway.fetch('http://localhost/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+          body: JSON.stringify(sent),
+        });
+      expect(await twice('fetch', viaFetch)).toEqual(yoga);
+    });
 
-  it('runs every execution hook for an operation that executes', async () => {
-    const hooks = await hooksOf(post(withFastPath.url, { query: '{ __typename }' }));
-    for (const hook of [
-      'onRequestParse',
-      'onRequestParseDone',
-      'onParams',
-      'onParse',
-      'onParseDone',
-      'onValidate',
-      'onValidateDone',
-      'onContextBuilding',
-      'onContextBuildingDone',
-      'onExecute',
-      'onExecuteDone',
-      'onExecutionResult',
-      'onResultProcess',
-    ]) {
-      expect(hooks[hook], hook).toBe(1);
-    }
-  });
-});
+    it('runs every execution hook for an operation that executes', async () => {
+      const { withFastPath } = servers();
+      const hooks = await hooksOf(post(withFastPath.url, { query: '{ __typename }' }));
+      const httpHooks =
+        path === 'fast' ? ['onRequestParse', 'onRequestParseDone', 'onResultProcess'] : [];
+      for (const hook of [
+        ...httpHooks,
+        'onParams',
+        'onParse',
+        'onParseDone',
+        'onValidate',
+        'onValidateDone',
+        'onContextBuilding',
+        'onContextBuildingDone',
+        'onExecute',
+        'onExecuteDone',
+        'onExecutionResult',
+      ]) {
+        expect(hooks[hook], hook).toBe(1);
+      }
+    });
+  },
+);
 
 describe('the operation report (metrics) sees every operation on every path', () => {
+  const { harness, served, withFastPath, yogaOnly } = withGraphQLHooks;
+
   it('reports type, name, outcome and duration the same way on each path', async () => {
     const body = { query: 'query Named($id: ID!) { webhook(id: $id) { id } }', variables: { id } };
     await post(yogaOnly.url, body)().then((response) => response.text());
     await post(withFastPath.url, body)().then((response) => response.text());
     await post(withFastPath.url, body)().then((response) => response.text());
     await harness.graphql(body.query, body.variables);
+    expect(served).toEqual(['direct', 'direct']);
     expect(reports).toHaveLength(4);
     for (const report of reports) {
       expect(report).toMatchObject({ type: 'query', name: 'Named', outcome: 'ok' });

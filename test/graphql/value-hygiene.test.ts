@@ -88,7 +88,7 @@ describe('X-Request-Id', () => {
 });
 
 describe('X-Request-Id over the production server', () => {
-  it('is refused the same way on the fast path, its text new and then cached', async () => {
+  it('is refused the same way on the direct path, its text new and then cached', async () => {
     const refused = 'sk_live_SENTINEL_REQUEST_ID_42';
     server.served.length = 0;
     for (let round = 0; round < 2; round++) {
@@ -110,7 +110,7 @@ describe('X-Request-Id over the production server', () => {
       expect(used).toMatch(UUID);
       expect(harness.simulator.requests[0]?.headers['x-request-id']).toBe(used);
     }
-    expect(server.served).toEqual(['fast', 'fast']);
+    expect(server.served).toEqual(['direct', 'direct']);
     expect(harness.logs()).not.toContain(refused);
   });
 });
@@ -428,7 +428,7 @@ describe('caller values in error messages', () => {
       },
       { authorization: `Bearer ${API_KEY}` },
     );
-    expect(server.served).toEqual(['fast']);
+    expect(server.served).toEqual(['direct']);
     expect(answer.json.errors?.map((error) => error.message)).toEqual([
       'Argument "input" has an invalid value.',
     ]);
