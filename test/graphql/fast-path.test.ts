@@ -6,24 +6,17 @@
  * request, refusals included, the first time and again once Yoga's caches know the text.
  */
 
-import { request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ServedBy } from '../../src/http/fast-path.ts';
-import { createGraphQLFront } from '../../src/http/graphql-front.ts';
-import { createHttpServer } from '../../src/http/server.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
 import { API_KEY, startTestGateway } from '../support/gateway.ts';
+import { startProductionServer, startYogaOnlyServer } from '../support/production-server.ts';
 
 const harness = await startTestGateway();
-const served: ServedBy[] = [];
-const withFastPath = await listen(
-  createHttpServer(
-    harness.gateway,
-    createGraphQLFront(harness.gateway, { onServed: (path) => served.push(path) }),
-  ),
-);
-const yogaOnly = await listen(createHttpServer(harness.gateway));
+const withFastPath = await startProductionServer(harness.gateway);
+const { served } = withFastPath;
+const yogaOnly = await startYogaOnlyServer(harness.gateway);
 afterAll(async () => {
   await withFastPath.close();
   await yogaOnly.close();
@@ -41,19 +34,6 @@ const FULL = `query Full($id: ID!) { webhook(id: $id) {
   health { avgResponseTime lastResponseTime lastSuccessAt errorsSinceLastSuccess consecutiveFailures }
   createdAt updatedAt } }`;
 const JSON_HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` };
-
-async function listen(server: Server) {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 interface Answer {
   status: number;

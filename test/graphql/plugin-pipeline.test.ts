@@ -9,19 +9,15 @@
  * the same way, counts every operation on every path.
  */
 
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Plugin } from 'graphql-yoga';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type OperationReport,
   useOperationReport,
 } from '../../src/graphql/plugins/operation-report.ts';
-import type { ServedBy } from '../../src/http/fast-path.ts';
-import { createGraphQLFront } from '../../src/http/graphql-front.ts';
-import { createHttpServer } from '../../src/http/server.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
 import { API_KEY, startTestGateway } from '../support/gateway.ts';
+import { startProductionServer, startYogaOnlyServer } from '../support/production-server.ts';
 
 /** Hook name → calls, for the request being served (one request at a time in this file). */
 const calls = new Map<string, number>();
@@ -86,17 +82,11 @@ beforeEach(() => {
 /** A gateway with these plugins behind the production front, and behind Yoga's Node handler. */
 async function serversFor(plugins: Plugin[]) {
   const harness = await startTestGateway({ plugins });
-  const served: ServedBy[] = [];
-  const withFastPath = await listen(
-    createHttpServer(
-      harness.gateway,
-      createGraphQLFront(harness.gateway, { onServed: (path) => served.push(path) }),
-    ),
-  );
-  const yogaOnly = await listen(createHttpServer(harness.gateway));
+  const withFastPath = await startProductionServer(harness.gateway);
+  const yogaOnly = await startYogaOnlyServer(harness.gateway);
   return {
     harness,
-    served,
+    served: withFastPath.served,
     withFastPath,
     yogaOnly,
     close: async () => {
@@ -104,19 +94,6 @@ async function serversFor(plugins: Plugin[]) {
       await yogaOnly.close();
       await harness.close();
     },
-  };
-}
-
-async function listen(server: Server) {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
 }
 
@@ -283,13 +260,8 @@ describe('a plugin with Yoga instrumentation', () => {
         },
       ],
     });
-    const paths: ServedBy[] = [];
-    const server = await listen(
-      createHttpServer(
-        other.gateway,
-        createGraphQLFront(other.gateway, { onServed: (path) => paths.push(path) }),
-      ),
-    );
+    const server = await startProductionServer(other.gateway);
+    const paths = server.served;
     try {
       for (const _ of [1, 2]) {
         const response = await post(server.url, { query: '{ __typename }' })();

@@ -1,10 +1,12 @@
 /**
  * The production Node server around a gateway (as `createGatewayServer` builds it: the GraphQL
- * front and its fast path before Yoga), on 127.0.0.1 port 0, recording which path served each
- * request: `fast` (Yoga's handler behind the light request view), `yoga` (Yoga's Node handler) or
- * `refused` (by the front itself).
+ * front and its fast paths before Yoga), on 127.0.0.1 port 0, recording which path served each
+ * request: `direct` (Yoga's GraphQL stage from the front), `fast` (Yoga's handler behind the light
+ * request view), `yoga` (Yoga's Node handler) or `refused` (by the front itself). And Yoga's Node
+ * handler alone, for answers to compare with.
  */
 
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Gateway } from '../../src/graphql/gateway.ts';
 import type { ServedBy } from '../../src/http/fast-path.ts';
@@ -25,6 +27,15 @@ export async function startProductionServer(gateway: Gateway): Promise<Productio
     gateway,
     createGraphQLFront(gateway, { onServed: (path) => served.push(path) }),
   );
+  return { ...(await listenOnLoopback(server)), served };
+}
+
+/** Yoga's Node handler alone (no front, no fast path), for answers to compare with. */
+export function startYogaOnlyServer(gateway: Gateway): Promise<Omit<ProductionServer, 'served'>> {
+  return listenOnLoopback(createHttpServer(gateway));
+}
+
+async function listenOnLoopback(server: Server): Promise<Omit<ProductionServer, 'served'>> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
@@ -32,7 +43,6 @@ export async function startProductionServer(gateway: Gateway): Promise<Productio
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/graphql`,
-    served,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
