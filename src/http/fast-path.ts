@@ -65,6 +65,9 @@ export type FastPath = (
   release: () => void,
 ) => Promise<void>;
 
+/** What the direct path uses of Yoga: its GraphQL stage, and its Fetch API for the response. */
+type YogaStage = Pick<Gateway, 'getResultForParams' | 'fetchAPI'>;
+
 /** Yoga's request handler (its server adapter's `handleRequest`), called without a context. */
 type YogaHandler = (request: Request) => Response | Promise<Response>;
 
@@ -72,16 +75,22 @@ const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 const JSON_TYPE = 'application/json';
 
 /**
- * A Node request handler for POSTs to /graphql with their body: serves a JSON request through
- * Yoga's handler behind the light view, else hands it to Yoga's Node handler (`replay`).
+ * A Node request handler for POSTs to /graphql with their body: an ordinary JSON request takes
+ * the direct path, any other JSON request Yoga's handler behind the light view, and another
+ * content type Yoga's Node handler (`replay`).
  */
 export function createFastPath(gateway: Gateway, options: FastPathOptions = {}): FastPath {
   const internals = internalsOf(gateway);
   const { logger: log } = internals;
   const { onServed } = options;
-  // Once: each read of a member of Yoga's server adapter binds a new function. Called without a
-  // server context (see `serve`), which its signature does not say but its code allows.
+  // Read once: each read of a member of Yoga's server adapter goes through a Proxy that binds a
+  // new function. `handleRequest` is called without a server context (see `serve`), which its
+  // signature does not say but its code allows.
   const handleRequest = gateway.handleRequest as unknown as YogaHandler;
+  const yoga: YogaStage = {
+    getResultForParams: gateway.getResultForParams,
+    fetchAPI: gateway.fetchAPI,
+  };
   return async (request, response, body, release) => {
     if (!isJson(request)) {
       onServed?.('yoga');
@@ -96,7 +105,7 @@ export function createFastPath(gateway: Gateway, options: FastPathOptions = {}):
       // From here on only the parsed params are needed.
       release();
       onServed?.('direct');
-      await serveDirect(gateway, internals, request, response, params, responseType);
+      await serveDirect(yoga, internals, request, response, params, responseType);
       return;
     }
     onServed?.('fast');
@@ -117,7 +126,7 @@ function directResponseType(request: IncomingMessage): string | undefined {
  * the request id, `Cache-Control` and the access log (`useRequestTracking`).
  */
 async function serveDirect(
-  gateway: Gateway,
+  yoga: YogaStage,
   internals: GatewayInternals,
   request: IncomingMessage,
   response: ServerResponse,
@@ -128,7 +137,7 @@ async function serveDirect(
   let result: unknown;
   try {
     // The server context Yoga's Node handler gives: Node's request and response.
-    result = await gateway.getResultForParams(
+    result = await yoga.getResultForParams(
       { params, request: view.asRequest() },
       { req: request, res: response },
     );
@@ -139,7 +148,7 @@ async function serveDirect(
   // A streamed result cannot happen (no subscriptions, no @defer); Yoga's processor answers 406.
   const answer = processRegularResult(
     isSingleResult(result) ? scrubLeakyErrors(result) : (result as ExecutionResult),
-    gateway.fetchAPI,
+    yoga.fetchAPI,
     responseType,
   );
   const requestId = finishTracking(view.asRequest(), answer.status, internals.logger);
