@@ -81,8 +81,8 @@ export interface GatewayInternals {
   /**
    * Whether the server in front may run Yoga's GraphQL stage itself for ordinary requests
    * (src/http/fast-path.ts, the direct path): every GraphQL-level hook of every plugin runs there
-   * (Yoga's `getResultForParams`), while the HTTP-level work of the gateway's own plugins, listed
-   * in HTTP_STAGE_MIRRORED_BY_THE_FRONT, is done by the front itself. `false` as soon as a plugin
+   * (Yoga's `getResultForParams`), while the HTTP-level work of the gateway's own plugins (see
+   * `HTTP_LEVEL_HOOKS`) is done by the front itself. `false` as soon as a plugin
    * beyond those has an HTTP-level hook (`onRequest`, `onRequestParse`, `onResultProcess`,
    * `onResponse`) or Yoga `instrumentation`: every request then goes through Yoga's own handler,
    * so that no plugin is ever skipped.
@@ -93,24 +93,22 @@ export interface GatewayInternals {
 }
 
 /**
- * The plugins of this gateway whose HTTP-level hooks the server in front does itself on its
- * direct path (a differential test holds it to Yoga's answers, test/graphql/fast-path.test.ts):
- * request ids, access log and Cache-Control (request tracking), the body limit (read by the
- * front), CSRF and CORS (only JSON requests without an Origin take the direct path), /health and
- * GraphiQL's assets (other routes), and the last scrub of errors (`scrubLeakyErrors`). Yoga's own
- * HTTP plugins are done likewise: its JSON request parser (`paramsOf`), its regular result
- * processor (called as it is), its content negotiation (`negotiateResponseType`).
+ * Hooks of the HTTP stage, which the direct path does not run. For the gateway's own plugins and
+ * Yoga's, the server in front does their work itself (a differential test holds it to Yoga's
+ * answers, test/graphql/fast-path.test.ts): request ids, access log and Cache-Control (request
+ * tracking), the body limit (read by the front), CSRF and CORS (only JSON requests without an
+ * Origin take the direct path), /health and GraphiQL's assets (other routes), the last scrub of
+ * errors (`scrubLeakyErrors`), Yoga's JSON request parser (`paramsOf`), its content negotiation
+ * (`negotiateResponseType`) and its regular result processor (called as it is). How many of these
+ * hooks the gateway installs is pinned by test/graphql/plugin-pipeline.test.ts, so that a new one
+ * is mirrored in the front, deliberately, or is not there.
  */
-export const HTTP_STAGE_MIRRORED_BY_THE_FRONT = [
-  'request tracking',
-  'body limit',
-  'browser safety (CSRF, CORS, GET content types)',
-  'health',
-  'GraphiQL assets',
-  'leak-free errors',
+export const HTTP_LEVEL_HOOKS = [
+  'onRequest',
+  'onRequestParse',
+  'onResultProcess',
+  'onResponse',
 ] as const;
-
-const HTTP_LEVEL_HOOKS = ['onRequest', 'onRequestParse', 'onResultProcess', 'onResponse'] as const;
 
 /** Whether a plugin has a hook the direct path would not run (see `directGraphQLStage`). */
 function hasHttpStage(plugin: Plugin): boolean {

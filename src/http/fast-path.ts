@@ -12,7 +12,7 @@
  *   onParse, onValidate, onContextBuilding, onExecute and onExecutionResult hook of every
  *   plugin, Yoga's caches, masking); the result is turned into a response by Yoga's own regular
  *   result processor and written with one `end()`. The HTTP-level work of the gateway's own
- *   plugins is done here instead (src/graphql/gateway.ts, HTTP_STAGE_MIRRORED_BY_THE_FRONT), and
+ *   plugins is done here instead (src/graphql/gateway.ts, HTTP_LEVEL_HOOKS), and
  *   the path is off as soon as any other plugin has an HTTP-level hook (`directGraphQLStage`).
  * - **fast**: anything else JSON (an Origin, an unusual Accept or body, or the direct path off)
  *   goes to Yoga's own request handler behind a light view of Node's request: Yoga's whole

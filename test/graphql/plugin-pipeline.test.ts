@@ -11,6 +11,7 @@
 
 import type { Plugin } from 'graphql-yoga';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { HTTP_LEVEL_HOOKS } from '../../src/graphql/gateway.ts';
 import {
   type OperationReport,
   useOperationReport,
@@ -272,6 +273,33 @@ describe('a plugin with Yoga instrumentation', () => {
     } finally {
       await server.close();
       await other.close();
+    }
+  });
+});
+
+/** HTTP-level hooks of a gateway with the default options, by kind (see the comment below). */
+const EXPECTED_HTTP_HOOKS = { onRequest: 7, onRequestParse: 9, onResultProcess: 2, onResponse: 2 };
+
+describe("the HTTP stage the direct path does instead of the gateway's own plugins", () => {
+  it('is pinned: a new HTTP-level hook among them must be mirrored in the front first', async () => {
+    const plain = await startTestGateway();
+    try {
+      const plugins = (plain.gateway as unknown as { plugins: Record<string, unknown>[] }).plugins;
+      const counts = Object.fromEntries(
+        HTTP_LEVEL_HOOKS.map((hook) => [
+          hook,
+          plugins.filter((plugin) => plugin?.[hook] !== undefined).length,
+        ]),
+      );
+      // Yoga's own (health check, CORS, GraphiQL, request parsers, result processor, unhandled
+      // route, method and batching checks) and ours (/health, GraphiQL's assets, request
+      // tracking, body limit, CSRF, GET content types, leak-free errors): each one's work is
+      // done by src/http/fast-path.ts on its direct path. Adding one here means doing its work
+      // there too (and a differential case in test/graphql/fast-path.test.ts).
+      expect(counts).toEqual(EXPECTED_HTTP_HOOKS);
+      expect(plugins.some((plugin) => plugin?.['instrumentation'] !== undefined)).toBe(false);
+    } finally {
+      await plain.close();
     }
   });
 });
