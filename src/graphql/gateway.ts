@@ -20,6 +20,7 @@ import { type GraphiQLSetup, graphiqlOptions, renderGraphiQLPage } from './graph
 import { useBodyLimit } from './plugins/body-limit.ts';
 import { browserSafetyPlugins, corsOptions } from './plugins/browser-safety.ts';
 import { type Readiness, useHealth } from './plugins/health.ts';
+import { useLiteralTemplates } from './plugins/literal-templates.ts';
 import { useNoIntrospection } from './plugins/no-introspection.ts';
 import { type OperationReport, useOperationReport } from './plugins/operation-report.ts';
 import { operationSpans } from './plugins/operation-spans.ts';
@@ -54,6 +55,12 @@ export interface GatewayOptions {
    * the gateway's own (src/http/fast-path.ts runs Yoga's own handler). Default: none.
    */
   plugins?: readonly Plugin[];
+  /**
+   * Texts with string literals run as their layout's template, the literals as variables
+   * (src/graphql/plugins/literal-templates.ts). Default `true`; `false` for tests of what is
+   * underneath (the shape validation cache).
+   */
+  literalTemplates?: boolean;
   /**
    * A span per operation and per Featurebase attempt (src/telemetry/tracing.ts), when tracing is
    * on. Default: none, and no tracing work at all.
@@ -184,6 +191,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       // After the gateway's own: the operation's span starts once every other plugin has
       // accepted the parameters.
       ...added,
+      // Last: every other plugin's onParams sees the request as the client sent it.
+      ...(options.literalTemplates === false ? [] : [useLiteralTemplates(limits.maxTokens)]),
     ],
     // `req`: Node's request, in the server context of the Node handler and of the front. The
     // initial context is the object the operation's span is kept under.

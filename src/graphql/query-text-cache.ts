@@ -88,17 +88,26 @@ function tokenCount(document: DocumentNode, text: string): number {
   return count;
 }
 
-/** A bounded text-keyed cache that never keeps a text `mayKeepQueryText` refuses. */
+/**
+ * A bounded text-keyed cache that never keeps a text `mayKeep` refuses (by default
+ * `mayKeepQueryText`: a key that is a client's text must hold no string literal).
+ */
 export class BoundedTextCache<T> implements TextKeyedCache<T> {
   /** Oldest use first: a Map iterates in insertion order, and a hit re-inserts its entry. */
   readonly #entries = new Map<string, { value: T; bytes: number }>();
   readonly #bounds: TextCacheBounds;
   readonly #weigh: (text: string, value: T) => number;
+  readonly #mayKeep: (text: string) => boolean;
   #bytes = 0;
 
-  constructor(bounds: TextCacheBounds, weigh: (text: string, value: T) => number) {
+  constructor(
+    bounds: TextCacheBounds,
+    weigh: (text: string, value: T) => number,
+    mayKeep: (text: string) => boolean = mayKeepQueryText,
+  ) {
     this.#bounds = bounds;
     this.#weigh = weigh;
+    this.#mayKeep = mayKeep;
   }
 
   get size(): number {
@@ -115,6 +124,11 @@ export class BoundedTextCache<T> implements TextKeyedCache<T> {
     return this.#entries.keys();
   }
 
+  /** The value, without counting as a use: for checks of what is kept. */
+  peek(text: string): T | undefined {
+    return this.#entries.get(text)?.value;
+  }
+
   get(text: string): T | undefined {
     const entry = this.#entries.get(text);
     if (!entry) return undefined;
@@ -124,9 +138,15 @@ export class BoundedTextCache<T> implements TextKeyedCache<T> {
   }
 
   set(text: string, value: T): void {
-    if (!mayKeepQueryText(text) || this.#entries.has(text)) return;
+    if (!this.#mayKeep(text)) return;
     const bytes = this.#weigh(text, value);
     if (bytes > this.#bounds.maxEntryBytes) return;
+    const existing = this.#entries.get(text);
+    if (existing) {
+      // A new value for a key held (a state that moves on): weighed again, oldest out as needed.
+      this.#entries.delete(text);
+      this.#bytes -= existing.bytes;
+    }
     for (const [oldest, entry] of this.#entries) {
       if (
         this.#entries.size < this.#bounds.maxEntries &&

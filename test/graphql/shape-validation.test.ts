@@ -17,7 +17,7 @@ import { BoundedTextCache } from '../../src/graphql/query-text-cache.ts';
 import { SEED_WEBHOOK_IDS } from '../../src/simulator/index.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
-const harness = await startTestGateway();
+const harness = await startTestGateway({ literalTemplates: false });
 afterAll(() => harness.close());
 
 const [id1, id2, id3] = SEED_WEBHOOK_IDS as [string, string, string];

@@ -51,6 +51,8 @@ export interface TestGatewayOptions {
   plugins?: GatewayOptions['plugins'];
   /** Spans per operation and upstream attempt (test/graphql/tracing.test.ts). Default: off. */
   tracer?: GatewayOptions['tracer'];
+  /** Literal templates on (default) or off: off for tests of the shape validation cache. */
+  literalTemplates?: boolean;
 }
 
 export interface TestGateway {
@@ -94,6 +96,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(options.graphiql === undefined ? {} : { graphiql: options.graphiql }),
     ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
     ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+    ...(options.literalTemplates === undefined
+      ? {}
+      : { literalTemplates: options.literalTemplates }),
   });
 
   return {
