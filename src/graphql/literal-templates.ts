@@ -34,7 +34,7 @@
  * What is kept, per layout: the key (the layout: no literal, no comment content) and the template
  * document (the layout's nodes: literals and comments blanked). Never a literal value: values live
  * in the request's variables, as they do when a client passes them so. Bounds
- * (`TEMPLATE_BOUNDS`): 1,024 layouts, 8 MB in all (estimated as the parse cache does), 384 KB per
+ * (`TEMPLATE_BOUNDS`): 1,024 layouts, 2 MB in all (estimated as the parse cache does), 384 KB per
  * template; least recently used out first. A layout is only remembered ("seen") the first time it
  * validates, and its template built the second time, so a flood of distinct texts costs one map
  * entry each and no template; when the store is full the real layouts are pushed out and parsed per
@@ -66,10 +66,15 @@ import { type LiteralLayout, layoutTextOf, literalLayoutOf } from './literal-lay
 import { ruleReading } from './query-shape.ts';
 import { BoundedTextCache, documentWeight, type TextCacheBounds } from './query-text-cache.ts';
 
-/** As many layouts as Yoga's parse cache has texts, and the same weights. */
+/**
+ * As many layouts as Yoga's parse cache has texts, weighed as it weighs documents, 2 MB in all
+ * (about 55 templates of a 60-token operation, which weighs ~36 KB by that estimate; a layout only
+ * seen weighs its key): taken from the parse cache's share of the memory budget
+ * (src/http/memory-budget.ts), since these are the texts that cache may not keep.
+ */
 export const TEMPLATE_BOUNDS: TextCacheBounds = {
   maxEntries: 1024,
-  maxBytes: 8 * 1024 * 1024,
+  maxBytes: 2 * 1024 * 1024,
   maxEntryBytes: 384 * 1024,
 };
 

@@ -43,14 +43,16 @@ export interface TextCacheBounds {
 }
 
 /**
- * Parsed documents: 1,024 entries (Yoga's own default), 8 MB in all, 384 KB each: about 640
+ * Parsed documents: 1,024 entries (Yoga's own default), 6 MB in all (with the 2 MB of literal
+ * templates, src/graphql/literal-templates.ts, the 8 MB the memory budget gives parsed texts),
+ * 384 KB each: about 640
  * tokens, well above real operations (the full introspection query weighs about 100 KB, this
  * gateway's example operations under 40 KB), and well below the heaviest text the token limit
  * lets through (1,000 tokens, ~600 KB), so a flood of those never pushes real ones out.
  */
 export const DOCUMENT_CACHE_BOUNDS: TextCacheBounds = {
   maxEntries: 1024,
-  maxBytes: 8 * 1024 * 1024,
+  maxBytes: 6 * 1024 * 1024,
   maxEntryBytes: 384 * 1024,
 };
 

@@ -6,9 +6,10 @@
  *
  *   on the V8 heap                     bound                                   where
  *   the process at rest                ~35 MB (schema, modules, undici)        measured
- *   parsed query documents             8 MB, 1,024 texts, 384 KB each  graphql/query-text-cache.ts
+ *   parsed query documents             6 MB, 1,024 texts, 384 KB each  graphql/query-text-cache.ts
  *   cached syntax errors               1 MB, 256 texts                 graphql/query-text-cache.ts
  *   validation verdicts by shape       1 MB, 1,024 shapes, 16 KB each  graphql/plugins/shape-validation-cache.ts
+ *   literal templates                  2 MB, 1,024 layouts, 384 KB each graphql/literal-templates.ts
  *   requests in execution              `maxRequestsInFlight` (64) × 1.2 MB     here
  *     per request: its variables (64 KB of JSON, 4,000 values), an uncached
  *     document (1,000 tokens ≈ 600 KB), its upstream answers (≤ 10 calls;
@@ -94,6 +95,7 @@ export interface BudgetInputs {
   documentCacheBytes: number;
   parseErrorCacheBytes: number;
   shapeVerdictCacheBytes: number;
+  literalTemplateBytes: number;
 }
 
 /** The old-generation heap the gateway may need at most, from its settings. */
@@ -104,6 +106,7 @@ export function worstCaseHeapBytes(inputs: BudgetInputs): number {
     inputs.documentCacheBytes +
     inputs.parseErrorCacheBytes +
     inputs.shapeVerdictCacheBytes +
+    inputs.literalTemplateBytes +
     inputs.server.maxRequestsInFlight * PER_REQUEST_BYTES
   );
 }

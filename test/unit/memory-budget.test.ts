@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { TEMPLATE_BOUNDS } from '../../src/graphql/literal-templates.ts';
 import { SHAPE_VERDICT_BOUNDS } from '../../src/graphql/plugins/shape-validation-cache.ts';
 import {
   DOCUMENT_CACHE_BOUNDS,
@@ -25,6 +26,7 @@ const DEFAULTS = {
   documentCacheBytes: DOCUMENT_CACHE_BOUNDS.maxBytes,
   parseErrorCacheBytes: PARSE_ERROR_CACHE_BOUNDS.maxBytes,
   shapeVerdictCacheBytes: SHAPE_VERDICT_BOUNDS.maxBytes,
+  literalTemplateBytes: TEMPLATE_BOUNDS.maxBytes,
 };
 
 describe('the memory budget', () => {
