@@ -29,4 +29,4 @@ EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node itself is PID 1: SIGTERM from `docker stop` reaches the gateway, which drains and exits.
-CMD ["node", "--enable-source-maps", "--max-old-space-size=160", "dist/main.mjs"]
+CMD ["node", "--max-old-space-size=160", "dist/main.mjs"]

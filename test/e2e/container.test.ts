@@ -36,7 +36,6 @@ describe('the container image', { timeout: 60_000 }, () => {
     expect(instruction('USER')).toBe('node');
     expect(execForm(instruction('CMD'))).toEqual([
       'node',
-      '--enable-source-maps',
       '--max-old-space-size=160',
       'dist/main.mjs',
     ]);

@@ -11,9 +11,7 @@ import { productionNodeFlags } from '../../scripts/bench/production-flags.ts';
 
 describe('bench options', () => {
   it("reads the gateway's Node flags from the start:prod script", () => {
-    const flags = productionNodeFlags();
-    expect(flags).toContain('--enable-source-maps');
-    expect(flags.some((flag) => flag.startsWith('--max-old-space-size='))).toBe(true);
+    expect(productionNodeFlags()).toEqual(['--max-old-space-size=160']);
   });
 
   it('uses those flags unless --node-flags says otherwise', () => {
