@@ -62,6 +62,12 @@ export interface GatewayConfig {
   corsOrigins: readonly string[] | undefined;
   /** How long in-flight requests may take to finish after SIGTERM. Default `10000`. */
   shutdownGraceMs: number;
+  /**
+   * A rotation asked for this soon after one of the same webhook completed gets that one's
+   * secret instead of rotating again (`ROTATION_SHARE_WINDOW_MS`, design 1.7). Default `2000`;
+   * `0` turns it off.
+   */
+  rotationShareWindowMs: number;
   /** OpenTelemetry traces; `undefined` (the default) when off. See `tracingConfig` below. */
   tracing: TracingConfig | undefined;
 }
@@ -144,6 +150,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       600_000,
     ),
     upstreamMaxRetries: integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 5),
+    rotationShareWindowMs: integer(env, 'ROTATION_SHARE_WINDOW_MS', 2000, 0, 600_000),
     resilience: {
       maxConcurrentRequests: integer(env, 'UPSTREAM_MAX_CONCURRENCY', 32, 1, 10_000),
       maxQueuedRequests: integer(env, 'UPSTREAM_MAX_QUEUE', 64, 0, 100_000),

@@ -24,6 +24,9 @@ import {
 
 type RefusalReason = Extract<ResilienceEvent, { type: 'rejected' }>['reason'];
 
+/** Beyond the longest a rotation call may take: the leader's marks in the shared state. */
+const ROTATION_LEASE_MARGIN_MS = 5000;
+
 async function main(): Promise<void> {
   let config: GatewayConfig;
   try {
@@ -124,6 +127,10 @@ async function main(): Promise<void> {
     // Demo mode: a frontend under development on this machine may call the demo gateway.
     corsAllowLocalhost: simulator !== undefined,
     ...(tracing ? { tracer: tracing.operations } : {}),
+    rotationShareWindowMs: config.rotationShareWindowMs,
+    // A rotation is never retried, so one attempt's time bounds it; the rest is the leader's
+    // bookkeeping. A lease held longer only makes followers wait: it expires if its holder dies.
+    rotationLeaseMs: config.upstreamTotalTimeoutMs + ROTATION_LEASE_MARGIN_MS,
   });
 
   const server = createGatewayServer(gateway, {

@@ -5,10 +5,9 @@
 
 import type { CallTrace } from '../upstream/call-trace.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
-import type { WireWebhook } from '../upstream/wire.ts';
 import { type CredentialDefaults, resolveCredentials } from '../webhooks/credentials.ts';
 import { WebhookOperations } from '../webhooks/operations.ts';
-import type { SingleFlight } from '../webhooks/single-flight.ts';
+import type { RotationFlight } from '../webhooks/rotation-flight.ts';
 import type { RequestLimits } from './request-limits.ts';
 
 export interface GatewayContext {
@@ -23,7 +22,7 @@ export interface ContextDependencies {
   credentialDefaults: CredentialDefaults;
   limits: Pick<RequestLimits, 'upstreamCallsPerOperation' | 'maxEntityRepresentations'>;
   /** Shared by every request of this process. */
-  rotations: SingleFlight<WireWebhook>;
+  rotations: RotationFlight;
 }
 
 export function createContext(

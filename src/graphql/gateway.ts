@@ -8,11 +8,13 @@ import type { DocumentNode, GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../../schema/index.ts';
+import { MemoryState } from '../state/memory-state.ts';
+import type { SharedState } from '../state/shared-state.ts';
 import type { OperationTracer } from '../telemetry/trace-spans.ts';
 import type { CallTrace } from '../upstream/call-trace.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
 import { type CredentialDefaults, resolveCredentials } from '../webhooks/credentials.ts';
-import { SingleFlight } from '../webhooks/single-flight.ts';
+import { RotationFlight } from '../webhooks/rotation-flight.ts';
 import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
 import { maskError, useLeakFreeErrors } from './errors.ts';
 import { useGraphiQLAssets } from './graphiql/assets.ts';
@@ -46,6 +48,22 @@ export interface GatewayOptions {
   introspection?: boolean;
   /** What `GET /ready` says (main.ts: ready once listening, draining once stopping). Default: ready. */
   readiness?: () => Readiness;
+  /**
+   * What instances share (src/state/): rotations in flight, rotations just done. Default: this
+   * process's memory.
+   */
+  sharedState?: SharedState;
+  /**
+   * A rotation asked for this soon after one of the same webhook completed gets that one's
+   * secret instead of rotating again (`ROTATION_SHARE_WINDOW_MS`). Default 2,000; `0`: off.
+   */
+  rotationShareWindowMs?: number;
+  /**
+   * How long a rotating instance holds the lease other instances wait on: longer than a
+   * rotation can take with its retries (main.ts derives it from the upstream timeouts). Default
+   * 30 s.
+   */
+  rotationLeaseMs?: number;
   /** Told each time a rotation is served by one already in flight (metrics). */
   onSharedRotation?: () => void;
   /** Told of each GraphQL operation when it ends, whichever path served it (metrics). */
@@ -71,6 +89,9 @@ export interface GatewayOptions {
 export type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
 export const GRAPHQL_PATH = '/graphql';
+
+export const DEFAULT_ROTATION_SHARE_WINDOW_MS = 2000;
+const DEFAULT_ROTATION_LEASE_MS = 30_000;
 
 /** What the Node server in front of Yoga reads of the gateway it fronts (src/http/fast-path.ts). */
 export interface GatewayInternals {
@@ -138,7 +159,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     client: options.client,
     credentialDefaults: options.credentialDefaults,
     limits,
-    rotations: new SingleFlight(options.onSharedRotation),
+    rotations: new RotationFlight({
+      state: options.sharedState ?? new MemoryState(),
+      shareWindowMs: options.rotationShareWindowMs ?? DEFAULT_ROTATION_SHARE_WINDOW_MS,
+      leaseMs: options.rotationLeaseMs ?? DEFAULT_ROTATION_LEASE_MS,
+      ...(options.onSharedRotation ? { onShared: options.onSharedRotation } : {}),
+    }),
   };
   const spans = options.tracer ? operationSpans(options.tracer) : undefined;
   // Plugins beyond the gateway's own fixed set: any HTTP-level hook among them turns the direct

@@ -32,7 +32,7 @@ import {
   type UpdateWebhookInput,
 } from './input.ts';
 import { type PageRequest, planPage, toPage, type WebhookPage } from './pages.ts';
-import { credentialFingerprint, SingleFlight } from './single-flight.ts';
+import { credentialFingerprint, type RotationFlight } from './rotation-flight.ts';
 
 export interface WebhookOperationsOptions {
   client: FeaturebaseClient;
@@ -49,8 +49,11 @@ export interface WebhookOperationsOptions {
   signal?: (() => AbortSignal | undefined) | undefined;
   /** Featurebase calls this operation may make. Default: unlimited. */
   upstreamCallBudget?: number;
-  /** Process-wide: concurrent rotations of one webhook with the same credentials share a call. */
-  rotations?: SingleFlight<WireWebhook>;
+  /**
+   * Rotations shared by every caller, across instances when the state is shared
+   * (src/webhooks/rotation-flight.ts). Default: none shared beyond this operation.
+   */
+  rotations?: RotationFlight;
 }
 
 export class WebhookOperations {
@@ -65,7 +68,7 @@ export class WebhookOperations {
   #calls = 0;
   /** Featurebase refused the key (401, 403): the rest of the operation fails the same way. */
   #keyRefusal: Error | undefined;
-  readonly #sharedRotations: SingleFlight<WireWebhook>;
+  readonly #sharedRotations: RotationFlight | undefined;
   /** This operation's rotations: a second alias rotating the same webhook gets the first result. */
   readonly #rotated = new Map<string, Promise<WireWebhook>>();
 
@@ -77,7 +80,7 @@ export class WebhookOperations {
     this.#trace = options.trace;
     this.#signal = options.signal;
     this.#budget = options.upstreamCallBudget ?? Number.POSITIVE_INFINITY;
-    this.#sharedRotations = options.rotations ?? new SingleFlight();
+    this.#sharedRotations = options.rotations;
     this.#byId = new DataLoader((ids) => this.#loadBatch(ids), { cacheKeyFn: normalizeId });
   }
 
@@ -129,19 +132,29 @@ export class WebhookOperations {
   }
 
   /**
-   * Rotates the secret once per webhook per operation, sharing an in-flight rotation of the same
-   * webhook with the same credentials. The shared call is not tied to this request's signal: one
-   * caller leaving must not cancel the rotation others wait for (nor leave it half-known).
+   * Rotates the secret once per webhook per operation, and at most once at a time per webhook
+   * for every caller (src/webhooks/rotation-flight.ts): a caller whose rotation was shared gets
+   * the webhook as the rotation left it, read with its own credentials unless they are the
+   * rotating caller's. The rotation is not tied to this request's signal: one caller leaving must
+   * not cancel the rotation others wait for (nor leave it half-known).
    */
   async refreshSecret(id: string): Promise<WireWebhook> {
     const key = checkedId(id);
     let rotation = this.#rotated.get(key);
     if (!rotation) {
       const caller = this.#spend({ withSignal: false });
-      const flightKey = `${credentialFingerprint(caller.apiKey, caller.apiVersion)}:${key}`;
-      rotation = this.#sharedRotations
-        .run(flightKey, () => this.#client.webhooks.refreshSecret(key, caller))
-        .then((webhook) => this.#remember(webhook), this.#noteKeyRefusal);
+      const rotate = () => this.#client.webhooks.refreshSecret(key, caller);
+      const shared = this.#sharedRotations?.rotate({
+        id: key,
+        credentials: credentialFingerprint(caller.apiKey, caller.apiVersion),
+        rotate,
+        // A read spends nothing more: it stands for the rotation this caller did not send.
+        read: () => this.#client.webhooks.retrieve(key, caller),
+      });
+      rotation = (shared ?? rotate()).then(
+        (webhook) => this.#remember(webhook),
+        this.#noteKeyRefusal,
+      );
       this.#rotated.set(key, rotation);
     }
     return rotation;

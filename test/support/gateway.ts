@@ -53,6 +53,8 @@ export interface TestGatewayOptions {
   tracer?: GatewayOptions['tracer'];
   /** Literal templates on (default) or off: off for tests of the shape validation cache. */
   literalTemplates?: boolean;
+  /** ROTATION_SHARE_WINDOW_MS; default the gateway's (2,000). */
+  rotationShareWindowMs?: number;
 }
 
 export interface TestGateway {
@@ -99,6 +101,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(options.literalTemplates === undefined
       ? {}
       : { literalTemplates: options.literalTemplates }),
+    ...(options.rotationShareWindowMs === undefined
+      ? {}
+      : { rotationShareWindowMs: options.rotationShareWindowMs }),
   });
 
   return {
