@@ -53,6 +53,8 @@ export interface TestGatewayOptions {
   tracer?: GatewayOptions['tracer'];
   /** Literal templates on (default) or off: off for tests of the shape validation cache. */
   literalTemplates?: boolean;
+  /** Request limits other than the defaults (`DEFAULT_LIMITS`). */
+  limits?: GatewayOptions['limits'];
 }
 
 export interface TestGateway {
@@ -96,6 +98,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(options.graphiql === undefined ? {} : { graphiql: options.graphiql }),
     ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
     ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.literalTemplates === undefined
       ? {}
       : { literalTemplates: options.literalTemplates }),
