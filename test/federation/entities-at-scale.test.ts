@@ -168,6 +168,32 @@ describe('a workspace of 1,000 webhooks', () => {
   });
 });
 
+describe('what a caller without a valid key costs', () => {
+  const ids = idsOf(range(901, 1000));
+
+  it('no key: every reference fails with UNAUTHENTICATED, no call', async () => {
+    thousand.simulator.reset();
+    const response = await thousand.graphql<{ _entities: Entity[] }>(
+      ENTITIES,
+      { representations: references(ids) },
+      { authorization: null },
+    );
+    expect(errorCodes(response)).toEqual(ids.map(() => 'UNAUTHENTICATED'));
+    expect(thousand.simulator.countRequests()).toBe(0);
+  });
+
+  it('a key Featurebase refuses: one call, then every reference fails with UNAUTHENTICATED', async () => {
+    thousand.simulator.reset();
+    const response = await thousand.graphql<{ _entities: Entity[] }>(
+      ENTITIES,
+      { representations: references(ids) },
+      { authorization: 'Bearer sk_made_up_key_for_this_test' },
+    );
+    expect(errorCodes(response)).toEqual(ids.map(() => 'UNAUTHENTICATED'));
+    expect(thousand.simulator.requests.map((request) => request.status)).toEqual([401]);
+  });
+});
+
 describe('the reported case: a workspace of 150, a batch of 50 references to webhooks 101-150', () => {
   const harness = reported;
 
