@@ -114,7 +114,7 @@ WebhookRef.implement({
 });
 
 // Other subgraphs reference a webhook by id. References go through the per-request loader, which
-// turns a batch of them into one list call (see WebhookOperations.get).
+// looks for a batch of them in the list, a page of 100 at a time (see WebhookOperations).
 builder.asEntity(WebhookRef, {
   key: builder.selection<{ id: string }>('id'),
   // Async on purpose: a bad representation must fail alone, not the whole `_entities` batch.

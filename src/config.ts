@@ -222,6 +222,13 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         1,
         1000,
       ),
+      entityPagesPerOperation: integer(
+        env,
+        'ENTITY_PAGES_PER_OPERATION',
+        DEFAULT_LIMITS.entityPagesPerOperation,
+        1,
+        100,
+      ),
       mutationsPerOperation: integer(
         env,
         'MUTATIONS_PER_OPERATION',

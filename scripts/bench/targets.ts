@@ -52,7 +52,7 @@ export async function startBaseline(
 
 /** The gateway's configuration variables (src/config.ts): none is inherited from this shell. */
 const GATEWAY_SETTING =
-  /^(HOST|PORT|LOG_LEVEL|FEATUREBASE_|UPSTREAM_|GRAPHQL_|MAX_|MUTATIONS_PER_OPERATION|CORS_ORIGINS|SHUTDOWN_GRACE_MS)/;
+  /^(HOST|PORT|LOG_LEVEL|FEATUREBASE_|UPSTREAM_|GRAPHQL_|MAX_|MUTATIONS_PER_OPERATION|ENTITY_PAGES_PER_OPERATION|CORS_ORIGINS|SHUTDOWN_GRACE_MS)/;
 
 export interface GatewayOptions {
   upstreamUrl: string;

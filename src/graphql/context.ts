@@ -20,7 +20,10 @@ export interface GatewayContext {
 export interface ContextDependencies {
   client: FeaturebaseClient;
   credentialDefaults: CredentialDefaults;
-  limits: Pick<RequestLimits, 'upstreamCallsPerOperation' | 'maxEntityRepresentations'>;
+  limits: Pick<
+    RequestLimits,
+    'upstreamCallsPerOperation' | 'entityPagesPerOperation' | 'maxEntityRepresentations'
+  >;
   /** Shared by every request of this process. */
   rotations: RotationFlight;
 }
@@ -44,6 +47,7 @@ export function createContext(
       trace,
       signal: () => request.signal,
       upstreamCallBudget: dependencies.limits.upstreamCallsPerOperation,
+      entityPageBudget: dependencies.limits.entityPagesPerOperation,
       rotations: dependencies.rotations,
     }),
   };

@@ -52,6 +52,12 @@ export interface RequestLimits extends JsonLimits {
   batchLimit: number;
   /** Featurebase calls one operation may cause; the next one fails. Default 10. */
   upstreamCallsPerOperation: number;
+  /**
+   * List pages (of 100 webhooks) one operation may read to find webhooks by id (a router's
+   * `_entities` batch, several `webhook(id:)`), counted apart from `upstreamCallsPerOperation`.
+   * Default 10: a batch of references resolves in a workspace of 1,000 webhooks.
+   */
+  entityPagesPerOperation: number;
   /** Mutation fields in one operation, refused before any runs. Default 5. */
   mutationsPerOperation: number;
   /** `_entities` representations per request. Default 100. */
@@ -69,6 +75,7 @@ export const DEFAULT_LIMITS: RequestLimits = {
   maxCost: 5000,
   batchLimit: 0,
   upstreamCallsPerOperation: 10,
+  entityPagesPerOperation: 10,
   mutationsPerOperation: 5,
   maxEntityRepresentations: 100,
 };

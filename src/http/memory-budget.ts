@@ -13,7 +13,10 @@
  *   requests in execution              `maxRequestsInFlight` (64) × 1.2 MB     here
  *     per request: its variables (64 KB of JSON, 4,000 values), an uncached
  *     document (1,000 tokens ≈ 600 KB), its upstream answers (≤ 10 calls;
- *     Featurebase's pages are ~15 KB, each answer is capped at 1 MiB)
+ *     Featurebase's pages are ~15 KB, each answer is capped at 1 MiB). Lookups
+ *     by id read ≤ 10 more pages one at a time and keep the first page and the
+ *     ids asked for: ≤ ~300 webhooks, ~0.3 MB, whatever the workspace size
+ *     (webhooks/operations.ts)
  *   upstream calls waiting             32 in flight + 64 queued (no bodies)    upstream/client.ts
  *   rate-limit gate, key verdicts      10,000 keys each, as hashes (~150 B)    upstream/
  *   trace spans waiting for export     2,048 × ~1.1 KB (tracing on)     telemetry/span-queue.ts

@@ -45,7 +45,10 @@ export interface SimulatorOptions {
    * list. Default: `true`, as the demo upstream of `npm start` wants something to show.
    */
   seed?: boolean | readonly WireWebhook[];
-  /** Webhooks per workspace. Default: `LIMITS.webhooksPerWorkspace` (10). */
+  /**
+   * Webhooks per workspace. Default: `LIMITS.webhooksPerWorkspace` (10), Featurebase's default.
+   * A seed larger than the limit is refused: raise it with the seed (tests of large workspaces).
+   */
   webhookLimit?: number;
   /** Requests per API key per fixed one-minute window. Default: 2000. */
   rateLimitPerMinute?: number;

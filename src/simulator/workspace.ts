@@ -34,6 +34,13 @@ export class Workspace {
     private readonly clock: WorkspaceClock,
     seed: readonly WireWebhook[],
   ) {
+    // Featurebase never holds more than the limit: a larger workspace (1,000 webhooks for the
+    // federation tests) must raise `webhookLimit` with it, as a workspace on a larger plan would.
+    if (seed.length > webhookLimit) {
+      throw new RangeError(
+        `A seed of ${seed.length} webhooks is over the workspace limit of ${webhookLimit}; raise webhookLimit`,
+      );
+    }
     for (const webhook of seed) this.insert(structuredClone(webhook));
   }
 

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_UNAVAILABLE'
+  | 'ENTITY_BATCH_TOO_LARGE'
   | 'INTERNAL_SERVER_ERROR';
 
 export abstract class GatewayError extends Error {
@@ -38,5 +39,27 @@ export class BadUserInputError extends GatewayError {
     readonly field?: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Webhooks asked for by id in one batch (a router's `_entities` references, several
+ * `webhook(id:)`) that the operation's budget did not let the gateway look up: the workspace is
+ * larger than the list pages one operation may read, and more of the ids lie beyond them than
+ * the remaining calls can retrieve one by one. Not `BAD_USER_INPUT`: each reference is valid and
+ * the same batch in a smaller workspace resolves; not `UPSTREAM_*` nor `RATE_LIMITED`: Featurebase
+ * is fine and a retry of the same batch fails the same way. What helps is a smaller batch, or a
+ * larger `ENTITY_PAGES_PER_OPERATION`.
+ */
+export class EntityBatchTooLargeError extends GatewayError {
+  override name = 'EntityBatchTooLargeError';
+  readonly code = 'ENTITY_BATCH_TOO_LARGE';
+  constructor(pages: number, calls: number) {
+    super(
+      'Not looked up: the workspace holds more webhooks than one request may page through ' +
+        `(${pages} list ${pages === 1 ? 'page' : 'pages'} of 100), and too many of the webhooks asked for lie beyond them to ` +
+        `fetch one by one within the request's ${calls} Featurebase calls. The reference itself ` +
+        'is fine: send fewer references per request.',
+    );
   }
 }

@@ -7,7 +7,8 @@
  * The loader's memo lives only as long as the request; it is the only place a webhook (and so
  * its secret) is held, and it is never shared between callers.
  *
- * Every upstream call is counted against the operation's budget, and a rotation is done at most
+ * Every upstream call is counted against the operation's budget (list pages read to find
+ * webhooks by id against a budget of their own, see `#loadBatch`), and a rotation is done at most
  * once per webhook per operation and shared with concurrent rotations of other requests.
  */
 
@@ -17,14 +18,9 @@ import type { Caller } from '../upstream/caller.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
 import { AuthenticationError, NotFoundError, PermissionDeniedError } from '../upstream/errors.ts';
 import { webhookPath } from '../upstream/path.ts';
-import {
-  LIMITS,
-  type WireDeletedWebhook,
-  type WireWebhook,
-  type WireWebhookList,
-} from '../upstream/wire.ts';
+import { LIMITS, type WireDeletedWebhook, type WireWebhook } from '../upstream/wire.ts';
 import type { CredentialsResult } from './credentials.ts';
-import { BadUserInputError } from './errors.ts';
+import { BadUserInputError, EntityBatchTooLargeError } from './errors.ts';
 import {
   type CreateWebhookInput,
   toCreateParams,
@@ -50,6 +46,11 @@ export interface WebhookOperationsOptions {
   /** Featurebase calls this operation may make. Default: unlimited. */
   upstreamCallBudget?: number;
   /**
+   * List pages this operation may read to find webhooks by id, apart from the calls above (see
+   * `#loadBatch`). Default: unlimited.
+   */
+  entityPageBudget?: number;
+  /**
    * Rotations shared by every caller, across instances when the state is shared
    * (src/webhooks/rotation-flight.ts). Default: none shared beyond this operation.
    */
@@ -66,6 +67,8 @@ export class WebhookOperations {
   readonly #byId: DataLoader<string, WireWebhook | null>;
   readonly #budget: number;
   #calls = 0;
+  readonly #pageBudget: number;
+  #pages = 0;
   /** Featurebase refused the key (401, 403): the rest of the operation fails the same way. */
   #keyRefusal: Error | undefined;
   readonly #sharedRotations: RotationFlight | undefined;
@@ -80,6 +83,7 @@ export class WebhookOperations {
     this.#trace = options.trace;
     this.#signal = options.signal;
     this.#budget = options.upstreamCallBudget ?? Number.POSITIVE_INFINITY;
+    this.#pageBudget = options.entityPageBudget ?? Number.POSITIVE_INFINITY;
     this.#sharedRotations = options.rotations;
     this.#byId = new DataLoader((ids) => this.#loadBatch(ids), { cacheKeyFn: normalizeId });
   }
@@ -161,37 +165,74 @@ export class WebhookOperations {
   }
 
   /**
-   * Featurebase has no batch get, but a workspace holds few webhooks (10 by default) and one list
-   * page holds up to 100: so one id costs one retrieve, and several cost one list call, plus a
-   * retrieve for each id that page did not hold when the workspace has more than a page. An id
-   * absent from a complete list does not exist: null, without another call.
+   * Featurebase has no batch get. One id costs one retrieve. Several are looked for in the list,
+   * 100 a page, following `nextCursor` one page at a time, and paging stops as soon as every id
+   * is found; an id absent from a complete listing (`nextCursor` null) does not exist: null,
+   * without another call. When a single id is left to find, a retrieve settles it for no more
+   * than a page would cost. Ids still missing when the pages run out are retrieved one by one.
+   *
+   * Budget (the decision of issue 12): list pages read here are counted apart from the
+   * operation's calls, against `entityPageBudget` (`ENTITY_PAGES_PER_OPERATION`, 10: a router's
+   * batch of 100 references resolves in a workspace of 1,000 webhooks); the retrieves draw on
+   * `upstreamCallBudget` as every other call does. So one operation makes at most pages + calls
+   * Featurebase calls (20 by default), however large the workspace and whoever the caller is (a
+   * request without usable credentials makes none; ids are checked before the loader sees them).
+   * Time: pages are sequential, so a batch takes up to `entityPageBudget` list calls in a row
+   * (Featurebase's latency each; at worst its total timeout each, but they carry the request's
+   * signal: a router that gives up stops them). Memory: one page is read at a time, and besides
+   * the ids asked for (found ones only) only the first page's other webhooks are kept, to prime
+   * the loader as before; later pages' others are let go once scanned, so a batch holds at most
+   * ~300 webhooks (~1 KB each parsed) whatever the workspace size, where priming every page
+   * would hold all of them (1,000 webhooks, ~1 MB per request).
+   *
+   * An id the budget leaves unresolved fails alone with `ENTITY_BATCH_TOO_LARGE` (a smaller batch
+   * helps; nothing is wrong with it), and every other id of the batch still resolves.
    */
   async #loadBatch(ids: readonly string[]): Promise<(WireWebhook | null | Error)[]> {
     if (ids.length === 1) return [await this.#retrieveOrNull(ids[0] ?? '').catch(asError)];
-    let page: WireWebhookList;
+    const found = new Map<string, WireWebhook>();
+    const missing = new Set(ids);
+    let cursor: string | undefined;
+    let complete = false;
     try {
-      page = await this.#client.webhooks
-        .list({ limit: LIMITS.listLimitMax }, this.#spend())
-        .catch(this.#noteKeyRefusal);
+      for (let page = 0; missing.size > 0; page += 1) {
+        // One id left: its retrieve costs one call and settles it; the next page might not.
+        if (page > 0 && missing.size === 1 && this.#budget - this.#calls > 0) break;
+        const caller = this.#spendPage();
+        if (caller === undefined) break;
+        const query = { limit: LIMITS.listLimitMax, ...(cursor === undefined ? {} : { cursor }) };
+        const list = await this.#client.webhooks.list(query, caller).catch(this.#noteKeyRefusal);
+        for (const webhook of list.data) {
+          const id = normalizeId(webhook.id);
+          if (missing.delete(id)) found.set(id, webhook);
+          // The rest of the first page is as fresh as the ids asked for: later loads need no call.
+          else if (page === 0) this.#byId.prime(id, webhook);
+        }
+        if (list.nextCursor === null) {
+          complete = true;
+          break;
+        }
+        cursor = list.nextCursor;
+      }
     } catch (error) {
-      return ids.map(() => asError(error));
+      // A page failed: what earlier pages found still resolves, the rest fails with its error.
+      return ids.map((id) => found.get(id) ?? asError(error));
     }
-    const listed = new Map(page.data.map((webhook) => [normalizeId(webhook.id), webhook]));
-    // The rest of the page is as fresh as the ids asked for: later loads need no call.
-    for (const [id, webhook] of listed) this.#byId.prime(id, webhook);
-    const complete = page.nextCursor === null;
+    const overBudget = () => new EntityBatchTooLargeError(this.#pageBudget, this.#budget);
     return Promise.all(
       ids.map((id) => {
-        const webhook = listed.get(id);
+        const webhook = found.get(id);
         if (webhook) return webhook;
-        return complete ? null : this.#retrieveOrNull(id).catch(asError);
+        return complete ? null : this.#retrieveOrNull(id, overBudget).catch(asError);
       }),
     );
   }
 
-  async #retrieveOrNull(id: string): Promise<WireWebhook | null> {
+  /** `overBudget`: what to fail with when the operation's calls are spent (none is made then). */
+  async #retrieveOrNull(id: string, overBudget?: () => Error): Promise<WireWebhook | null> {
     try {
-      return await this.#client.webhooks.retrieve(id, this.#spend()).catch(this.#noteKeyRefusal);
+      const caller = this.#spend({ withSignal: true, overBudget });
+      return await this.#client.webhooks.retrieve(id, caller).catch(this.#noteKeyRefusal);
     } catch (error) {
       if (error instanceof NotFoundError) return null;
       throw error;
@@ -206,15 +247,27 @@ export class WebhookOperations {
   }
 
   /** The caller for one more upstream call, within this operation's budget. */
-  #spend(options: { withSignal: boolean } = { withSignal: true }): Caller {
+  #spend(
+    options: { withSignal: boolean; overBudget?: (() => Error) | undefined } = { withSignal: true },
+  ): Caller {
     if (this.#keyRefusal) throw this.#keyRefusal;
     const caller = this.#caller(options.withSignal);
     this.#calls += 1;
     if (this.#calls > this.#budget) {
+      if (options.overBudget) throw options.overBudget();
       throw new BadUserInputError(
         `This operation needs more than ${this.#budget} Featurebase calls; split it into smaller ones.`,
       );
     }
+    return caller;
+  }
+
+  /** The caller for one more list page of a lookup by id, or undefined when the pages are spent. */
+  #spendPage(): Caller | undefined {
+    if (this.#keyRefusal) throw this.#keyRefusal;
+    const caller = this.#caller(true);
+    if (this.#pages >= this.#pageBudget) return undefined;
+    this.#pages += 1;
     return caller;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WireWebhook } from '../../src/upstream/wire.ts';
+import type { WireWebhook, WireWebhookList } from '../../src/upstream/wire.ts';
 import { expectError, KEY, OTHER_KEY, startHarness, validCreateBody } from './harness.ts';
 
 const MINUTE = 60_000;
@@ -30,6 +30,31 @@ describe('the webhook limit', () => {
     const h = await startHarness({ seed: true, webhookLimit: 5 });
     expect((await h.call('POST', '/v2/webhooks', { body: validCreateBody() })).status).toBe(201);
     expect((await h.call('POST', '/v2/webhooks', { body: validCreateBody() })).status).toBe(400);
+  });
+
+  it('refuses a seed over the limit, and holds 1,000 webhooks when the limit is raised with it', async () => {
+    const sample = (await startHarness({ seed: true })).simulator.peekWebhooks(KEY)[0];
+    const seed = Array.from({ length: 1000 }, (_, index) => ({
+      ...(sample as WireWebhook),
+      id: `7${index.toString(16).padStart(23, '0')}`,
+    }));
+    await expect(startHarness({ seed })).rejects.toThrow(/over the workspace limit of 10/);
+
+    const h = await startHarness({ seed, webhookLimit: 1000 });
+    expect(h.simulator.peekWebhooks(KEY)).toHaveLength(1000);
+    // Full: the limit holds for creates as for any workspace.
+    expect((await h.call('POST', '/v2/webhooks', { body: validCreateBody() })).status).toBe(400);
+    // Ten pages of 100 in creation order; the last one, exactly full, ends the listing.
+    const listed: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page += 1) {
+      const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const answer = await h.call<WireWebhookList>('GET', `/v2/webhooks?limit=100${query}`);
+      listed.push(...answer.body.data.map((webhook) => webhook.id));
+      cursor = answer.body.nextCursor;
+    }
+    expect(cursor).toBeNull();
+    expect(listed).toEqual(seed.map((webhook) => webhook.id));
   });
 });
 

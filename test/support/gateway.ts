@@ -55,6 +55,8 @@ export interface TestGatewayOptions {
   literalTemplates?: boolean;
   /** ROTATION_SHARE_WINDOW_MS; default the gateway's (2,000). */
   rotationShareWindowMs?: number;
+  /** Request limits other than the defaults (`DEFAULT_LIMITS`). */
+  limits?: GatewayOptions['limits'];
 }
 
 export interface TestGateway {
@@ -98,6 +100,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(options.graphiql === undefined ? {} : { graphiql: options.graphiql }),
     ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
     ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.literalTemplates === undefined
       ? {}
       : { literalTemplates: options.literalTemplates }),

@@ -1,7 +1,7 @@
 /**
  * config.ts: the production start guard (production without an upstream is refused unless the
- * demo is asked for, with a message naming the variable), the metrics listener, and tracing from
- * the standard OpenTelemetry variables.
+ * demo is asked for, with a message naming the variable), the metrics listener, tracing from
+ * the standard OpenTelemetry variables, and the per-operation budgets of upstream calls.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -210,5 +210,22 @@ describe('tracing (the standard OTEL_* variables)', () => {
     expect(
       loadConfig({ ...ENDPOINT, OTEL_TRACES_SAMPLER_ARG: 'ignored' }).tracing?.sampler.ratio,
     ).toBe(1);
+  });
+});
+
+describe('the per-operation budgets of upstream calls', () => {
+  it('reads ENTITY_PAGES_PER_OPERATION (default 10, 1-100) apart from UPSTREAM_CALLS_PER_OPERATION', () => {
+    expect(loadConfig({}).limits).toMatchObject({
+      upstreamCallsPerOperation: 10,
+      entityPagesPerOperation: 10,
+    });
+    expect(
+      loadConfig({ ENTITY_PAGES_PER_OPERATION: '20', UPSTREAM_CALLS_PER_OPERATION: '5' }).limits,
+    ).toMatchObject({ upstreamCallsPerOperation: 5, entityPagesPerOperation: 20 });
+    for (const bad of ['0', '101', 'ten']) {
+      expect(() => loadConfig({ ENTITY_PAGES_PER_OPERATION: bad })).toThrow(
+        /ENTITY_PAGES_PER_OPERATION/,
+      );
+    }
   });
 });
