@@ -148,16 +148,8 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   });
-  readiness = 'ready';
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${GRAPHQL_PATH}`;
-  logger.info(
-    { endpoint, upstream: simulator ? 'embedded simulator' : upstreamUrl },
-    'gateway listening',
-  );
-  process.stderr.write(banner(endpoint, simulator ? simulator.url : undefined));
-
+  // Before anything says the gateway is up: a SIGTERM sent the moment the banner appears must
+  // find its handler (a process preempted between the two used to die of the signal instead).
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -176,6 +168,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  readiness = 'ready';
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${GRAPHQL_PATH}`;
+  logger.info(
+    { endpoint, upstream: simulator ? 'embedded simulator' : upstreamUrl },
+    'gateway listening',
+  );
+  process.stderr.write(banner(endpoint, simulator ? simulator.url : undefined));
 }
 
 /** For people, on stderr, so stdout stays pure JSON logs. */
