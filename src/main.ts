@@ -10,6 +10,7 @@ import type { OperationReport } from './graphql/plugins/operation-report.ts';
 import { createGatewayServer } from './http/server.ts';
 import { drain } from './http/shutdown.ts';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
+import { createSharedState } from './state/index.ts';
 import { eventSummary } from './telemetry/event-summary.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createMetrics } from './telemetry/metrics.ts';
@@ -36,6 +37,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // What instances share: this process's memory, or Redis with REDIS_URL (it waits at most a
+  // second for a first connection, then starts on memory and uses Redis once it answers).
+  const shared = await createSharedState({ redisUrl: config.redisUrl }, logger);
 
   const simulator = config.upstreamUrl
     ? undefined
@@ -162,6 +166,7 @@ async function main(): Promise<void> {
     metricsServer?.close();
     metricsServer?.closeAllConnections();
     await agent.close();
+    await shared.state.close();
     await simulator?.close();
     logger.info({ drained }, drained ? 'stopped' : 'stopped: requests were cut at the deadline');
     process.exit(drained ? 0 : 1);

@@ -33,8 +33,10 @@ export interface RedisServer {
   pause(): void;
   /** SIGCONT after `pause`. */
   resume(): void;
-  /** One command on its own connection; resolves with the decoded reply. */
+  /** One command on its own connection (authenticated if need be); resolves with the reply. */
   command(...args: string[]): Promise<RespValue>;
+  /** From now on the server asks for this password (`requirepass`); `command` gives it. */
+  requirePassword(password: string): Promise<void>;
   /** Every key, by SCAN. */
   keys(): Promise<string[]>;
   stop(): Promise<void>;
@@ -73,6 +75,7 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
     const port = options.port ?? (await freePort());
     try {
       let child = await launch(binary, port);
+      let password: string | undefined;
       const server: RedisServer = {
         url: `redis://127.0.0.1:${port}`,
         port,
@@ -85,6 +88,7 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
         async restart() {
           await terminate(child, 'SIGKILL');
           child = await launch(binary, port);
+          password = undefined;
         },
         pause() {
           child.kill('SIGSTOP');
@@ -92,12 +96,16 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
         resume() {
           child.kill('SIGCONT');
         },
-        command: (...args) => command(port, args),
+        command: (...args) => command(port, args, password),
+        async requirePassword(newPassword) {
+          await command(port, ['CONFIG', 'SET', 'requirepass', newPassword], password);
+          password = newPassword;
+        },
         async keys() {
           const found: string[] = [];
           let cursor = '0';
           do {
-            const reply = await command(port, ['SCAN', cursor, 'COUNT', '1000']);
+            const reply = await command(port, ['SCAN', cursor, 'COUNT', '1000'], password);
             if (!Array.isArray(reply)) throw new Error(`SCAN answered ${String(reply)}`);
             const [next, batch] = reply;
             cursor = String(next);
@@ -195,23 +203,41 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** One command over a fresh connection, its reply decoded (RESP2). */
-export function command(port: number, args: readonly string[]): Promise<RespValue> {
+/**
+ * One command over a fresh connection, its reply decoded (RESP2); after an AUTH in the same
+ * connection when a password is given.
+ */
+export function command(
+  port: number,
+  args: readonly string[],
+  password?: string,
+): Promise<RespValue> {
+  const commands = password === undefined ? [args] : [['AUTH', password], args];
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let buffer = Buffer.alloc(0);
     socket.setTimeout(5000, () => socket.destroy(new Error('no reply within 5 s')));
     socket.on('error', reject);
     socket.on('connect', () => {
-      const parts = args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`);
-      socket.write(`*${args.length}\r\n${parts.join('')}`);
+      for (const each of commands) {
+        const parts = each.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`);
+        socket.write(`*${each.length}\r\n${parts.join('')}`);
+      }
     });
     socket.on('data', (chunk: Buffer) => {
       buffer = Buffer.concat([buffer, chunk]);
-      const parsed = parse(buffer, 0);
-      if (!parsed) return;
+      const replies: RespValue[] = [];
+      let offset = 0;
+      while (replies.length < commands.length) {
+        const parsed = parse(buffer, offset);
+        if (!parsed) return;
+        replies.push(parsed.value);
+        offset = parsed.next;
+      }
       socket.end();
-      resolve(parsed.value);
+      const [first, last] = [replies[0], replies[replies.length - 1] ?? null];
+      if (password !== undefined && first instanceof Error) reject(first);
+      else resolve(last);
     });
   });
 }
