@@ -14,6 +14,7 @@ export const TIMING_TESTS = [
   'test/faults/process.test.ts',
   'test/hostile/fairness.test.ts',
   'test/hostile/survival.test.ts',
+  'test/state/outage.test.ts',
   'test/e2e/**/*.test.ts',
   'test/browser/**/*.test.ts',
 ];

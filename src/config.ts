@@ -70,6 +70,11 @@ export interface GatewayConfig {
   rotationShareWindowMs: number;
   /** OpenTelemetry traces; `undefined` (the default) when off. See `tracingConfig` below. */
   tracing: TracingConfig | undefined;
+  /**
+   * Redis shared by the instances (`REDIS_URL`: `redis://` or `rediss://`, credentials and
+   * database number allowed). Default: unset, each instance keeps its state in memory.
+   */
+  redisUrl: string | undefined;
 }
 
 /** Traces exported over OTLP/HTTP, from the standard `OTEL_*` variables. */
@@ -264,7 +269,38 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     corsOrigins: origins(env),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     tracing: tracingConfig(env),
+    redisUrl: redisUrl(env),
   };
+}
+
+/**
+ * `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. The URL may hold a
+ * password: no message here repeats it, and the log shows only where Redis is.
+ */
+function redisUrl(env: Env): string | undefined {
+  const raw = nonEmpty(env, 'REDIS_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(
+      'REDIS_URL must be a URL like redis://127.0.0.1:6379/0 (it is not shown here).',
+    );
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(
+      'REDIS_URL must start with redis:// (or rediss:// for TLS), e.g. redis://127.0.0.1:6379/0.',
+    );
+  }
+  if (url.hostname === '') throw new ConfigError('REDIS_URL must name a host.');
+  if (!/^(\/\d{0,5})?$/.test(url.pathname)) {
+    throw new ConfigError('REDIS_URL may end only with a database number, e.g. /0.');
+  }
+  if (url.search || url.hash) {
+    throw new ConfigError('REDIS_URL must not contain a query or fragment.');
+  }
+  return raw;
 }
 
 function origins(env: Env): readonly string[] | undefined {

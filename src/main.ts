@@ -10,6 +10,7 @@ import type { OperationReport } from './graphql/plugins/operation-report.ts';
 import { createGatewayServer } from './http/server.ts';
 import { drain } from './http/shutdown.ts';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
+import { createSharedState } from './state/index.ts';
 import { eventSummary } from './telemetry/event-summary.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createMetrics } from './telemetry/metrics.ts';
@@ -39,6 +40,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // What instances share: this process's memory, or Redis with REDIS_URL (it waits at most a
+  // second for a first connection, then starts on memory and uses Redis once it answers).
+  const shared = await createSharedState({ redisUrl: config.redisUrl }, logger);
 
   const simulator = config.upstreamUrl
     ? undefined
@@ -127,6 +131,7 @@ async function main(): Promise<void> {
     // Demo mode: a frontend under development on this machine may call the demo gateway.
     corsAllowLocalhost: simulator !== undefined,
     ...(tracing ? { tracer: tracing.operations } : {}),
+    sharedState: shared.state,
     rotationShareWindowMs: config.rotationShareWindowMs,
     // A rotation is never retried, so one attempt's time bounds it; the rest is the leader's
     // bookkeeping. A lease held longer only makes followers wait: it expires if its holder dies.
@@ -155,16 +160,8 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   });
-  readiness = 'ready';
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${GRAPHQL_PATH}`;
-  logger.info(
-    { endpoint, upstream: simulator ? 'embedded simulator' : upstreamUrl },
-    'gateway listening',
-  );
-  process.stderr.write(banner(endpoint, simulator ? simulator.url : undefined));
-
+  // Before anything says the gateway is up: a SIGTERM sent the moment the banner appears must
+  // find its handler (a process preempted between the two used to die of the signal instead).
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -177,12 +174,22 @@ async function main(): Promise<void> {
     metricsServer?.close();
     metricsServer?.closeAllConnections();
     await agent.close();
+    await shared.state.close();
     await simulator?.close();
     logger.info({ drained }, drained ? 'stopped' : 'stopped: requests were cut at the deadline');
     process.exit(drained ? 0 : 1);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  readiness = 'ready';
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const endpoint = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}${GRAPHQL_PATH}`;
+  logger.info(
+    { endpoint, upstream: simulator ? 'embedded simulator' : upstreamUrl },
+    'gateway listening',
+  );
+  process.stderr.write(banner(endpoint, simulator ? simulator.url : undefined));
 }
 
 /** For people, on stderr, so stdout stays pure JSON logs. */

@@ -19,6 +19,10 @@
  *     (webhooks/operations.ts)
  *   upstream calls waiting             32 in flight + 64 queued (no bodies)    upstream/client.ts
  *   rate-limit gate, key verdicts      10,000 keys each, as hashes (~150 B)    upstream/
+ *   shared state in memory             3 MB, 10,000 entries (one instance's    state/memory-state.ts
+ *                                      state, or its fallback while Redis is down)
+ *     (these memories of keys are not summed apart: they fit in the margin of the at-rest
+ *     figure, 35 MB budgeted against ~20 MB measured; the sums below have no other room left)
  *   trace spans waiting for export     2,048 × ~1.1 KB (tracing on)     telemetry/span-queue.ts
  *
  *   outside the heap (Buffers)

@@ -11,6 +11,18 @@
  * - **Every call may fail or be slow** when Redis is down: the implementation behind this
  *   interface bounds each call's wait and falls back to this instance's memory, so callers see
  *   a slower or per-instance answer, never an exception (src/state/resilient-state.ts).
+ *
+ * What each call means, the same in memory and in Redis (test/state/contract.ts holds both to it):
+ * - A key set for `ttlMs` is there until `ttlMs` has passed, and gone from then on. TTLs are
+ *   whole milliseconds (a fraction is rounded up), above 0 and at most 30 days.
+ * - Each call is atomic on its key, across instances: of concurrent `setIfAbsent` calls on one
+ *   key exactly one wins; `deleteIf` and `raiseTo` read and write in one step.
+ * - Keys are 1 to 256 characters (Redis puts `fbgw:` before them), values at most 1,024. A call
+ *   outside these rules is a bug in the caller: every implementation refuses it with
+ *   `StateArgumentError` (src/state/arguments.ts), whatever Redis is doing; a call after
+ *   `close()` with `StateClosedError`.
+ * - The gateway gets its state from `createSharedState` (src/state/index.ts); a test can use
+ *   `new MemoryState({ now })` (src/state/memory-state.ts) with a clock of its own.
  */
 
 export interface SharedState {

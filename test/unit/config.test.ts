@@ -229,3 +229,43 @@ describe('the per-operation budgets of upstream calls', () => {
     }
   });
 });
+
+describe('REDIS_URL', () => {
+  it('is unset by default: the state stays in memory', () => {
+    expect(loadConfig({}).redisUrl).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: '  ' }).redisUrl).toBeUndefined();
+  });
+
+  it('takes redis:// and rediss:// URLs, with credentials and a database number', () => {
+    for (const url of [
+      'redis://127.0.0.1:6379/0',
+      'redis://redis.internal',
+      'rediss://gateway:s3cret@redis.example.com:6380/2',
+      'redis://:s3cret@[::1]:6379',
+    ]) {
+      expect(loadConfig({ REDIS_URL: url }).redisUrl).toBe(url);
+    }
+  });
+
+  it('refuses anything else, naming the variable and never repeating the URL (it may hold a password)', () => {
+    for (const url of [
+      'http://s3cret@127.0.0.1:6379',
+      '127.0.0.1:6379',
+      'redis://s3cret@',
+      'redis://127.0.0.1:6379/s3cret',
+      'redis://127.0.0.1:6379/0?password=s3cret',
+      'redis://127.0.0.1:6379/0#s3cret',
+      'unix:///var/run/redis.sock?s3cret',
+    ]) {
+      let message = '';
+      try {
+        loadConfig({ REDIS_URL: url });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message, url).toMatch(/^REDIS_URL /);
+      expect(message, url).not.toContain('s3cret');
+    }
+  });
+});

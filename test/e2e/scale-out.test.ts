@@ -1,0 +1,135 @@
+/**
+ * Several gateway processes sharing one real Redis (design 1.7), in front of one simulator:
+ * rotations spread over three instances make one Featurebase call and leave every caller with
+ * the one valid secret, whatever API version each sends; Redis killed mid-run costs no request;
+ * and nothing in Redis is a key or a secret.
+ */
+
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from '../../src/simulator/index.ts';
+import { launch, stopAll, waitFor } from '../support/process.ts';
+import { startRedisServer } from '../support/redis-server.ts';
+
+const OTHER_KEY = 'sk_scale_out_second_key_0001';
+const upstream = await startSimulator({
+  host: '127.0.0.1',
+  port: 0,
+  apiKeys: [
+    { key: DEMO_API_KEY, workspace: 'demo' },
+    { key: OTHER_KEY, workspace: 'demo' },
+  ],
+});
+const redis = await startRedisServer();
+
+async function startGateway(): Promise<string> {
+  const gateway = launch('src/main.ts', {
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    FEATUREBASE_API_URL: upstream.url,
+    REDIS_URL: redis.url,
+  });
+  const [, endpoint = ''] = await waitFor(gateway.stderr, /gateway: (http:\/\/\S+\/graphql)/);
+  await waitFor(gateway.stdout, /gateway listening/);
+  return endpoint;
+}
+
+const endpoints = await Promise.all([startGateway(), startGateway(), startGateway()]);
+afterAll(async () => {
+  await stopAll();
+  await redis.stop();
+  await upstream.close();
+});
+beforeEach(() => upstream.simulator.reset());
+
+const [id = '', otherId = ''] = SEED_WEBHOOK_IDS;
+const ROTATE = 'mutation ($id: ID!) { refreshWebhookSecret(id: $id) { id secret } }';
+const VERSIONS = ['2026-01-01.nova', '2026-08-19.orbit'];
+
+interface Answer {
+  data?: { refreshWebhookSecret?: { id: string; secret: string } | null } | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+async function rotate(
+  endpoint: string,
+  webhookId: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${DEMO_API_KEY}`,
+      ...headers,
+    },
+    body: JSON.stringify({ query: ROTATE, variables: { id: webhookId } }),
+  });
+  return (await response.json()) as Answer;
+}
+
+const rotations = (webhookId: string) =>
+  upstream.simulator.countRequests({ method: 'POST', path: `/v2/webhooks/${webhookId}/secret` });
+const heldSecret = (webhookId: string) =>
+  upstream.simulator.peekWebhook(DEMO_API_KEY, webhookId)?.secret;
+
+describe('several instances sharing Redis', { timeout: 60_000 }, () => {
+  it('20 concurrent rotations over 3 instances: one Featurebase call, every caller the valid secret', async () => {
+    // A slow Featurebase keeps the rotation in flight while the other instances' callers arrive.
+    upstream.simulator.injectFault({ delayMs: 400, match: { method: 'POST' }, times: 1 });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        rotate(endpoints[index % endpoints.length] ?? '', id),
+      ),
+    );
+    expect(answers.map((answer) => answer.errors)).toEqual(Array(20).fill(undefined));
+    const secrets = new Set(answers.map((answer) => answer.data?.refreshWebhookSecret?.secret));
+    expect(rotations(id)).toBe(1);
+    expect([...secrets]).toEqual([heldSecret(id)]);
+  });
+
+  it('the same with mixed keys and API versions: still one call', async () => {
+    upstream.simulator.injectFault({ delayMs: 400, match: { method: 'POST' }, times: 1 });
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        rotate(endpoints[index % endpoints.length] ?? '', otherId, {
+          'featurebase-version': VERSIONS[index % VERSIONS.length] ?? '',
+          ...(index % 4 === 3 ? { authorization: `Bearer ${OTHER_KEY}` } : {}),
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.errors)).toEqual(Array(12).fill(undefined));
+    expect(rotations(otherId)).toBe(1);
+    expect(new Set(answers.map((answer) => answer.data?.refreshWebhookSecret?.secret))).toEqual(
+      new Set([heldSecret(otherId)]),
+    );
+  });
+
+  it('keeps no API key and no secret in Redis: only prefixed ids, tokens and marks', async () => {
+    const answer = await rotate(endpoints[0] ?? '', id);
+    const secret = answer.data?.refreshWebhookSecret?.secret ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    const keys = await redis.keys();
+    expect(keys.length).toBeGreaterThan(0);
+    const values = await Promise.all(keys.map((key) => redis.command('GET', key)));
+    const everything = [...keys, ...values.map(String)].join('\n');
+    expect(keys.every((key) => key.startsWith('fbgw:'))).toBe(true);
+    for (const forbidden of [DEMO_API_KEY, OTHER_KEY, secret, 'whsec_', 'sk_']) {
+      expect(everything).not.toContain(forbidden);
+    }
+  });
+
+  it('answers every request while Redis is down, and uses it again once it is back', async () => {
+    await redis.kill();
+    const during = await Promise.all(endpoints.map((endpoint) => rotate(endpoint, id)));
+    expect(during.map((answer) => answer.errors)).toEqual([undefined, undefined, undefined]);
+    await redis.restart();
+    // Once back, a rotation's marks reach Redis again (the instances reconnect on their own).
+    let keys: string[] = [];
+    for (let attempt = 0; attempt < 100 && keys.length === 0; attempt++) {
+      await rotate(endpoints[attempt % endpoints.length] ?? '', otherId);
+      keys = await redis.keys();
+      if (keys.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(keys.length).toBeGreaterThan(0);
+  });
+});
