@@ -42,7 +42,12 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   // What instances share: this process's memory, or Redis with REDIS_URL (it waits at most a
   // second for a first connection, then starts on memory and uses Redis once it answers).
-  const shared = await createSharedState({ redisUrl: config.redisUrl }, logger);
+  // Metrics are made once the upstream client exists; fallbacks before that are not counted.
+  const stateEvents = { fallback: () => {} };
+  const shared = await createSharedState(
+    { redisUrl: config.redisUrl, onFallback: () => stateEvents.fallback() },
+    logger,
+  );
 
   const simulator = config.upstreamUrl
     ? undefined
@@ -53,8 +58,12 @@ async function main(): Promise<void> {
   const agent = createUpstreamAgent({ connections: config.resilience.maxConcurrentRequests });
   // Read at scrape time only, once the client below exists.
   const metrics = config.metrics
-    ? createMetrics(() => client.health(), { maxOperationNames: config.metrics.maxOperationNames })
+    ? createMetrics(() => client.health(), {
+        maxOperationNames: config.metrics.maxOperationNames,
+        stateMode: () => shared.mode(),
+      })
     : undefined;
+  if (metrics) stateEvents.fallback = () => metrics.sharedStateFallback();
   // Under attack these come by the thousand: one warning a second with the counts per reason.
   const refusedUpstream = eventSummary<RefusalReason>(
     logger,

@@ -14,6 +14,7 @@
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { OperationReport } from '../graphql/plugins/operation-report.ts';
+import type { StateMode } from '../state/shared-state.ts';
 import type { UpstreamAttemptEvent } from '../upstream/request/request.ts';
 import type { ResilienceEvent, UpstreamHealth } from '../upstream/resilience/types.ts';
 
@@ -31,12 +32,18 @@ export interface GatewayMetrics {
   operation(report: OperationReport): void;
   /** Trace spans were lost before reaching the collector (`queue-full`, `export-failed`). */
   traceSpansDropped(reason: string, count: number): void;
+  /** This instance's memory answered a shared-state call because Redis did not. */
+  sharedStateFallback(): void;
 }
 
 export interface MetricsOptions {
   /** Distinct operation names counted under their own name; later ones count as `other`. */
   maxOperationNames: number;
+  /** Which state answers now (src/state/index.ts). Default: always `memory`. */
+  stateMode?: () => StateMode;
 }
+
+const STATE_MODES: readonly StateMode[] = ['memory', 'redis', 'redis-unavailable'];
 
 export const DEFAULT_MAX_OPERATION_NAMES = 100;
 
@@ -114,7 +121,23 @@ export function createMetrics(
   });
   const sharedRotations = new Counter({
     name: 'gateway_shared_rotations_total',
-    help: 'Secret rotations served by a rotation of the same webhook already in flight.',
+    help: 'Secret rotations served by another caller’s rotation of the same webhook (in flight, on another instance, or within the share window).',
+    registers: [registry],
+  });
+  const stateMode = options.stateMode ?? (() => 'memory');
+  new Gauge({
+    name: 'gateway_shared_state_mode',
+    help: 'Which state this instance uses now: 1 for memory (no REDIS_URL), redis, or redis-unavailable (Redis set but not answering: this instance’s memory answers).',
+    labelNames: ['mode'],
+    registers: [registry],
+    collect() {
+      const current = stateMode();
+      for (const mode of STATE_MODES) this.set({ mode }, mode === current ? 1 : 0);
+    },
+  });
+  const stateFallbacks = new Counter({
+    name: 'gateway_shared_state_fallbacks_total',
+    help: 'Shared-state calls answered from this instance’s memory because Redis did not answer in time.',
     registers: [registry],
   });
 
@@ -151,6 +174,7 @@ export function createMetrics(
     shed: (reason) => shed.inc({ reason }),
     sharedRotation: () => sharedRotations.inc(),
     traceSpansDropped: (reason, count) => droppedSpans.inc({ reason }, count),
+    sharedStateFallback: () => stateFallbacks.inc(),
   };
 }
 

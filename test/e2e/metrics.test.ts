@@ -98,6 +98,10 @@ describe('metrics', { timeout: 60_000 }, () => {
     ).toBe(2);
     expect(series(scrape, 'featurebase_upstream_refused_total', '{reason="key-rejected"}')).toBe(1);
     expect(series(scrape, 'gateway_shared_rotations_total')).toBe(1);
+    // No REDIS_URL: this instance's memory, and never a fallback.
+    expect(series(scrape, 'gateway_shared_state_mode', '{mode="memory"}')).toBe(1);
+    expect(series(scrape, 'gateway_shared_state_mode', '{mode="redis"}')).toBe(0);
+    expect(series(scrape, 'gateway_shared_state_fallbacks_total')).toBe(0);
     expect(series(scrape, 'featurebase_upstream_circuit_state', '{state="closed"}')).toBe(1);
     expect(series(scrape, 'featurebase_upstream_circuit_state', '{state="open"}')).toBe(0);
     expect(series(scrape, 'featurebase_upstream_in_flight')).toBe(0);

@@ -21,19 +21,38 @@ const upstream = await startSimulator({
 });
 const redis = await startRedisServer();
 
-async function startGateway(): Promise<string> {
+interface Instance {
+  endpoint: string;
+  metricsUrl: string;
+}
+
+async function startGateway(): Promise<Instance> {
   const gateway = launch('src/main.ts', {
     PORT: '0',
     LOG_LEVEL: 'info',
     FEATUREBASE_API_URL: upstream.url,
     REDIS_URL: redis.url,
   });
+  let logged = '';
+  gateway.stdout?.on('data', (chunk: string) => {
+    logged += chunk;
+  });
+  const listening = waitFor(gateway.stdout, /gateway listening/);
   const [, endpoint = ''] = await waitFor(gateway.stderr, /gateway: (http:\/\/\S+\/graphql)/);
-  await waitFor(gateway.stdout, /gateway listening/);
-  return endpoint;
+  await listening;
+  const metricsUrl = logged.match(/"url":"(http:\/\/[^"]+\/metrics)"/)?.[1] ?? '';
+  return { endpoint, metricsUrl };
 }
 
-const endpoints = await Promise.all([startGateway(), startGateway(), startGateway()]);
+const instances = await Promise.all([startGateway(), startGateway(), startGateway()]);
+const endpoints = instances.map((instance) => instance.endpoint);
+
+/** One series of an instance's scrape (its labels in the exposition's order). */
+async function series(instance: Instance, name: string, labels = ''): Promise<number | undefined> {
+  const scrape = await (await fetch(instance.metricsUrl)).text();
+  const line = scrape.split('\n').find((row) => row.startsWith(`${name}${labels} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
 afterAll(async () => {
   await stopAll();
   await redis.stop();
@@ -119,9 +138,14 @@ describe('several instances sharing Redis', { timeout: 60_000 }, () => {
   });
 
   it('answers every request while Redis is down, and uses it again once it is back', async () => {
+    const first = instances[0] as Instance;
+    expect(await series(first, 'gateway_shared_state_mode', '{mode="redis"}')).toBe(1);
     await redis.kill();
     const during = await Promise.all(endpoints.map((endpoint) => rotate(endpoint, id)));
     expect(during.map((answer) => answer.errors)).toEqual([undefined, undefined, undefined]);
+    // The loss is counted: each of those rotations asked the state, and memory answered.
+    expect(await series(first, 'gateway_shared_state_fallbacks_total')).toBeGreaterThan(0);
+    expect(await series(first, 'gateway_shared_state_mode', '{mode="redis-unavailable"}')).toBe(1);
     await redis.restart();
     // Once back, a rotation's marks reach Redis again (the instances reconnect on their own).
     let keys: string[] = [];
