@@ -11,9 +11,9 @@ import { API_KEY, startTestGateway } from '../support/gateway.ts';
 
 const OTHER_KEY = 'sk_other_workspace_key';
 const FOREIGN_KEY = 'sk_foreign_workspace_key';
-// No share window here, so that each test's rotations are its own (the window has its test).
+// No share window here (the test harness's default), so that each test's rotations are its own;
+// the window has its own test.
 const harness = await startTestGateway({
-  rotationShareWindowMs: 0,
   simulator: {
     apiKeys: [
       { key: API_KEY, workspace: 'demo' },

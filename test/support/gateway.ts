@@ -53,7 +53,7 @@ export interface TestGatewayOptions {
   tracer?: GatewayOptions['tracer'];
   /** Literal templates on (default) or off: off for tests of the shape validation cache. */
   literalTemplates?: boolean;
-  /** ROTATION_SHARE_WINDOW_MS; default the gateway's (2,000). */
+  /** ROTATION_SHARE_WINDOW_MS; default 0 here (the gateway's own default is 2,000). */
   rotationShareWindowMs?: number;
   /** Request limits other than the defaults (`DEFAULT_LIMITS`). */
   limits?: GatewayOptions['limits'];
@@ -104,9 +104,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(options.literalTemplates === undefined
       ? {}
       : { literalTemplates: options.literalTemplates }),
-    ...(options.rotationShareWindowMs === undefined
-      ? {}
-      : { rotationShareWindowMs: options.rotationShareWindowMs }),
+    // Suites reset the simulator between tests (secrets back to their seeds): a rotation shared
+    // from an earlier test's would read a seeded secret, or not, by how fast the tests ran. So
+    // each rotation is its own unless a test asks for a window.
+    rotationShareWindowMs: options.rotationShareWindowMs ?? 0,
   });
 
   return {
