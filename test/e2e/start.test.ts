@@ -29,7 +29,13 @@ afterEach(() => stopAll());
 
 describe('npm start', () => {
   it('serves GraphQL on the embedded simulator, and the printed curl rotates a secret', async () => {
-    const gateway = launch('src/main.ts', { PORT: '0', LOG_LEVEL: 'warn' });
+    // Without the share window, each run of the curl rotates (with it, a second run within 2 s
+    // gets the first one's secret: test/graphql/rotation.test.ts).
+    const gateway = launch('src/main.ts', {
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      ROTATION_SHARE_WINDOW_MS: '0',
+    });
     const [curl] = await waitFor(gateway.stderr, /curl -s .+\n/);
     const first = await runPrintedCurl(curl.trim());
     const second = await runPrintedCurl(curl.trim());
