@@ -75,6 +75,13 @@ export interface GatewayConfig {
    * database number allowed). Default: unset, each instance keeps its state in memory.
    */
   redisUrl: string | undefined;
+  /**
+   * The secret every instance hashes API keys (and request inputs) with before they name
+   * anything in the shared state (`SHARED_STATE_SECRET`, at least 32 characters). Required in
+   * production with `REDIS_URL`; `undefined` otherwise: each process draws its own, which is
+   * right for one instance.
+   */
+  sharedStateSecret: string | undefined;
 }
 
 /** Traces exported over OTLP/HTTP, from the standard `OTEL_*` variables. */
@@ -270,6 +277,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     tracing: tracingConfig(env),
     redisUrl: redisUrl(env),
+    sharedStateSecret: sharedStateSecret(env),
   };
 }
 
@@ -299,6 +307,24 @@ function redisUrl(env: Env): string | undefined {
   }
   if (url.search || url.hash) {
     throw new ConfigError('REDIS_URL must not contain a query or fragment.');
+  }
+  return raw;
+}
+
+function sharedStateSecret(env: Env): string | undefined {
+  const raw = nonEmpty(env, 'SHARED_STATE_SECRET');
+  if (raw === undefined) {
+    if (env['NODE_ENV'] === 'production' && nonEmpty(env, 'REDIS_URL') !== undefined) {
+      throw new ConfigError(
+        'SHARED_STATE_SECRET is required with REDIS_URL when NODE_ENV=production: the instances hash API keys with it before anything derived from them reaches Redis (use the same random value of 32 characters or more on every instance).',
+      );
+    }
+    return undefined;
+  }
+  if (raw.length < 32) {
+    throw new ConfigError(
+      'SHARED_STATE_SECRET must be at least 32 characters (it is not shown here).',
+    );
   }
   return raw;
 }

@@ -11,6 +11,7 @@ import { createGatewayServer } from './http/server.ts';
 import { drain } from './http/shutdown.ts';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from './simulator/index.ts';
 import { createSharedState } from './state/index.ts';
+import { KeyedHash } from './state/keyed-hash.ts';
 import { eventSummary } from './telemetry/event-summary.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { createMetrics } from './telemetry/metrics.ts';
@@ -24,6 +25,22 @@ import {
 } from './upstream/index.ts';
 
 type RefusalReason = Extract<ResilienceEvent, { type: 'rejected' }>['reason'];
+
+/**
+ * The hash of API keys in the shared state: `SHARED_STATE_SECRET` when set; with Redis outside
+ * production, a fixed development secret (so that instances on one machine agree), said in the
+ * log; in memory, a secret of this process. config.ts refuses production with Redis and no secret.
+ */
+function stateHash(config: GatewayConfig, logger: ReturnType<typeof createLogger>): KeyedHash {
+  if (config.sharedStateSecret !== undefined) return new KeyedHash(config.sharedStateSecret);
+  if (config.redisUrl === undefined) return KeyedHash.ofThisProcess();
+  logger.warn(
+    'SHARED_STATE_SECRET is not set: API keys are hashed for Redis with a development secret every checkout knows; set it (the same on every instance) outside development',
+  );
+  return new KeyedHash(DEVELOPMENT_STATE_SECRET);
+}
+
+const DEVELOPMENT_STATE_SECRET = 'featurebase-webhooks-gateway development state secret';
 
 /** Beyond the longest a rotation call may take: the leader's marks in the shared state. */
 const ROTATION_LEASE_MARGIN_MS = 5000;
@@ -141,6 +158,7 @@ async function main(): Promise<void> {
     corsAllowLocalhost: simulator !== undefined,
     ...(tracing ? { tracer: tracing.operations } : {}),
     sharedState: shared.state,
+    stateHash: stateHash(config, logger),
     rotationShareWindowMs: config.rotationShareWindowMs,
     // A rotation is never retried, so one attempt's time bounds it; the rest is the leader's
     // bookkeeping. A lease held longer only makes followers wait: it expires if its holder dies.

@@ -6,6 +6,7 @@
 import type { CallTrace } from '../upstream/call-trace.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
 import { type CredentialDefaults, resolveCredentials } from '../webhooks/credentials.ts';
+import type { IdempotencyKeys } from '../webhooks/idempotency.ts';
 import { WebhookOperations } from '../webhooks/operations.ts';
 import type { RotationFlight } from '../webhooks/rotation-flight.ts';
 import type { RequestLimits } from './request-limits.ts';
@@ -26,6 +27,8 @@ export interface ContextDependencies {
   >;
   /** Shared by every request of this process. */
   rotations: RotationFlight;
+  /** Records of mutations sent with an `Idempotency-Key`. */
+  idempotency: IdempotencyKeys;
 }
 
 export function createContext(
@@ -49,6 +52,10 @@ export function createContext(
       upstreamCallBudget: dependencies.limits.upstreamCallsPerOperation,
       entityPageBudget: dependencies.limits.entityPagesPerOperation,
       rotations: dependencies.rotations,
+      idempotency: {
+        keys: dependencies.idempotency,
+        key: request.headers.get('idempotency-key') ?? undefined,
+      },
     }),
   };
 }

@@ -8,12 +8,14 @@ import type { DocumentNode, GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { schema } from '../../schema/index.ts';
+import { KeyedHash } from '../state/keyed-hash.ts';
 import { MemoryState } from '../state/memory-state.ts';
 import type { SharedState } from '../state/shared-state.ts';
 import type { OperationTracer } from '../telemetry/trace-spans.ts';
 import type { CallTrace } from '../upstream/call-trace.ts';
 import type { FeaturebaseClient } from '../upstream/client.ts';
 import { type CredentialDefaults, resolveCredentials } from '../webhooks/credentials.ts';
+import { IdempotencyKeys } from '../webhooks/idempotency.ts';
 import { RotationFlight } from '../webhooks/rotation-flight.ts';
 import { type ContextDependencies, createContext, type GatewayContext } from './context.ts';
 import { maskError, useLeakFreeErrors } from './errors.ts';
@@ -53,6 +55,12 @@ export interface GatewayOptions {
    * process's memory.
    */
   sharedState?: SharedState;
+  /**
+   * How API keys (and mutation arguments) are hashed before they name anything in the shared
+   * state: the same secret on every instance sharing it (`SHARED_STATE_SECRET`). Default: a
+   * secret of this process.
+   */
+  stateHash?: KeyedHash;
   /**
    * A rotation asked for this soon after one of the same webhook completed gets that one's
    * secret instead of rotating again (`ROTATION_SHARE_WINDOW_MS`). Default 2,000; `0`: off.
@@ -155,15 +163,23 @@ export function internalsOf(gateway: Gateway): GatewayInternals {
 export function createGateway(options: GatewayOptions): Gateway {
   const { logger } = options;
   const limits: RequestLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const state = options.sharedState ?? new MemoryState();
+  const leaseMs = options.rotationLeaseMs ?? DEFAULT_ROTATION_LEASE_MS;
   const dependencies: ContextDependencies = {
     client: options.client,
     credentialDefaults: options.credentialDefaults,
     limits,
     rotations: new RotationFlight({
-      state: options.sharedState ?? new MemoryState(),
+      state,
       shareWindowMs: options.rotationShareWindowMs ?? DEFAULT_ROTATION_SHARE_WINDOW_MS,
-      leaseMs: options.rotationLeaseMs ?? DEFAULT_ROTATION_LEASE_MS,
+      leaseMs,
       ...(options.onSharedRotation ? { onShared: options.onSharedRotation } : {}),
+    }),
+    idempotency: new IdempotencyKeys({
+      state,
+      hash: options.stateHash ?? KeyedHash.ofThisProcess(),
+      // A first attempt is in flight at most as long as a rotation may be.
+      pendingMs: leaseMs,
     }),
   };
   const spans = options.tracer ? operationSpans(options.tracer) : undefined;

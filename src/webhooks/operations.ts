@@ -21,6 +21,7 @@ import { webhookPath } from '../upstream/path.ts';
 import { LIMITS, type WireDeletedWebhook, type WireWebhook } from '../upstream/wire.ts';
 import type { CredentialsResult } from './credentials.ts';
 import { BadUserInputError, EntityBatchTooLargeError } from './errors.ts';
+import { checkIdempotencyKey, type IdempotencyKeys } from './idempotency.ts';
 import {
   type CreateWebhookInput,
   toCreateParams,
@@ -55,6 +56,11 @@ export interface WebhookOperationsOptions {
    * (src/webhooks/rotation-flight.ts). Default: none shared beyond this operation.
    */
   rotations?: RotationFlight;
+  /**
+   * The request's `Idempotency-Key` (as sent; checked at the first mutation) and the records it
+   * names (src/webhooks/idempotency.ts). Default: none, every mutation is sent.
+   */
+  idempotency?: { keys: IdempotencyKeys; key: string | undefined } | undefined;
 }
 
 export class WebhookOperations {
@@ -72,6 +78,7 @@ export class WebhookOperations {
   /** Featurebase refused the key (401, 403): the rest of the operation fails the same way. */
   #keyRefusal: Error | undefined;
   readonly #sharedRotations: RotationFlight | undefined;
+  readonly #idempotency: WebhookOperationsOptions['idempotency'];
   /** This operation's rotations: a second alias rotating the same webhook gets the first result. */
   readonly #rotated = new Map<string, Promise<WireWebhook>>();
 
@@ -85,6 +92,7 @@ export class WebhookOperations {
     this.#budget = options.upstreamCallBudget ?? Number.POSITIVE_INFINITY;
     this.#pageBudget = options.entityPageBudget ?? Number.POSITIVE_INFINITY;
     this.#sharedRotations = options.rotations;
+    this.#idempotency = options.idempotency;
     this.#byId = new DataLoader((ids) => this.#loadBatch(ids), { cacheKeyFn: normalizeId });
   }
 
@@ -113,26 +121,43 @@ export class WebhookOperations {
     return toPage(first, resume, list);
   }
 
-  async create(input: CreateWebhookInput): Promise<WireWebhook> {
+  create(input: CreateWebhookInput): Promise<WireWebhook> {
     const params = toCreateParams(input);
-    const created = this.#client.webhooks.create(params, this.#spend());
-    return this.#remember(await created.catch(this.#noteKeyRefusal));
+    return this.#onceForKey('createWebhook', { input }, async () => {
+      const created = this.#client.webhooks.create(params, this.#spend());
+      return this.#remember(await created.catch(this.#noteKeyRefusal));
+    });
   }
 
-  async update(id: string, input: UpdateWebhookInput): Promise<WireWebhook> {
+  update(id: string, input: UpdateWebhookInput): Promise<WireWebhook> {
     const key = checkedId(id);
     const params = toUpdateParams(input);
-    const updated = this.#client.webhooks.update(key, params, this.#spend());
-    return this.#remember(await updated.catch(this.#noteKeyRefusal));
+    return this.#onceForKey('updateWebhook', { id: key, input }, async () => {
+      const updated = this.#client.webhooks.update(key, params, this.#spend());
+      return this.#remember(await updated.catch(this.#noteKeyRefusal));
+    });
   }
 
   async delete(id: string): Promise<WireDeletedWebhook> {
     const key = checkedId(id);
-    const deleted = await this.#client.webhooks
-      .delete(key, this.#spend())
-      .catch(this.#noteKeyRefusal);
-    this.#byId.clear(key).prime(key, null);
-    return deleted;
+    const idempotency = this.#idempotency;
+    const perform = async () => {
+      const deleted = await this.#client.webhooks
+        .delete(key, this.#spend())
+        .catch(this.#noteKeyRefusal);
+      this.#byId.clear(key).prime(key, null);
+      return deleted;
+    };
+    const checked =
+      idempotency?.key === undefined ? undefined : checkIdempotencyKey(idempotency.key);
+    if (!idempotency || checked === undefined) return perform();
+    return idempotency.keys.run(
+      { apiKey: this.#caller().apiKey, key: checked, mutation: 'deleteWebhook', args: { id: key } },
+      perform,
+      (deleted) => deleted.id,
+      // The deletion's answer again: the webhook is gone, there is nothing to read.
+      async (webhookId) => ({ id: webhookId, object: 'webhook', deleted: true }),
+    );
   }
 
   /**
@@ -146,22 +171,48 @@ export class WebhookOperations {
     const key = checkedId(id);
     let rotation = this.#rotated.get(key);
     if (!rotation) {
-      const caller = this.#spend({ withSignal: false });
-      const rotate = () => this.#client.webhooks.refreshSecret(key, caller);
-      const shared = this.#sharedRotations?.rotate({
-        id: key,
-        credentials: credentialFingerprint(caller.apiKey, caller.apiVersion),
-        rotate,
-        // A read spends nothing more: it stands for the rotation this caller did not send.
-        read: () => this.#client.webhooks.retrieve(key, caller),
-      });
-      rotation = (shared ?? rotate()).then(
-        (webhook) => this.#remember(webhook),
-        this.#noteKeyRefusal,
-      );
+      rotation = this.#onceForKey('refreshWebhookSecret', { id: key }, () => this.#rotate(key));
       this.#rotated.set(key, rotation);
     }
     return rotation;
+  }
+
+  #rotate(key: string): Promise<WireWebhook> {
+    const caller = this.#spend({ withSignal: false });
+    const rotate = () => this.#client.webhooks.refreshSecret(key, caller);
+    const shared = this.#sharedRotations?.rotate({
+      id: key,
+      credentials: credentialFingerprint(caller.apiKey, caller.apiVersion),
+      rotate,
+      // A read spends nothing more: it stands for the rotation this caller did not send.
+      read: () => this.#client.webhooks.retrieve(key, caller),
+    });
+    return (shared ?? rotate()).then((webhook) => this.#remember(webhook), this.#noteKeyRefusal);
+  }
+
+  /**
+   * `perform` at most once for the request's Idempotency-Key, when it has one: a repeat gets
+   * the webhook as Featurebase has it now, read with this caller's credentials.
+   */
+  #onceForKey(
+    mutation: string,
+    args: unknown,
+    perform: () => Promise<WireWebhook>,
+  ): Promise<WireWebhook> {
+    const idempotency = this.#idempotency;
+    if (!idempotency || idempotency.key === undefined) return perform();
+    const key = checkIdempotencyKey(idempotency.key);
+    return idempotency.keys.run(
+      { apiKey: this.#caller().apiKey, key, mutation, args },
+      perform,
+      (webhook) => webhook.id,
+      async (webhookId) =>
+        this.#remember(
+          await this.#client.webhooks
+            .retrieve(webhookId, this.#spend())
+            .catch(this.#noteKeyRefusal),
+        ),
+    );
   }
 
   /**

@@ -32,6 +32,7 @@ async function startGateway(): Promise<Instance> {
     LOG_LEVEL: 'info',
     FEATUREBASE_API_URL: upstream.url,
     REDIS_URL: redis.url,
+    SHARED_STATE_SECRET: 'scale-out test secret shared by every instance',
   });
   let logged = '';
   gateway.stdout?.on('data', (chunk: string) => {
@@ -123,7 +124,44 @@ describe('several instances sharing Redis', { timeout: 60_000 }, () => {
     );
   });
 
-  it('keeps no API key and no secret in Redis: only prefixed ids, tokens and marks', async () => {
+  it('an idempotent create sent to two instances at once makes one webhook', async () => {
+    upstream.simulator.injectFault({ delayMs: 300, match: { method: 'POST' }, times: 1 });
+    const create = (endpoint: string) =>
+      fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${DEMO_API_KEY}`,
+          'idempotency-key': 'scale-out-create-1',
+        },
+        body: JSON.stringify({
+          query:
+            'mutation { createWebhook(input: { name: "Once", url: "https://example.com/once", topics: [POST_CREATED] }) { id } }',
+        }),
+      }).then(
+        (response) => response.json() as Promise<{ data?: { createWebhook?: { id: string } } }>,
+      );
+    const [first, second] = await Promise.all([
+      create(endpoints[0] ?? ''),
+      create(endpoints[1] ?? ''),
+    ]);
+    expect(first.data?.createWebhook?.id).toMatch(/^[0-9a-f]{24}$/);
+    expect(second.data?.createWebhook?.id).toBe(first.data?.createWebhook?.id);
+    expect(upstream.simulator.countRequests({ method: 'POST', path: '/v2/webhooks' })).toBe(1);
+  });
+
+  it('keeps no API key, secret or input in Redis: only prefixed hashes, ids, tokens and marks', async () => {
+    await fetch(endpoints[2] ?? '', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${DEMO_API_KEY}`,
+        'idempotency-key': 'scale-out-update-1',
+      },
+      body: JSON.stringify({
+        query: `mutation { updateWebhook(id: "${id}", input: { name: "Renamed in secret" }) { id } }`,
+      }),
+    });
     const answer = await rotate(endpoints[0] ?? '', id);
     const secret = answer.data?.refreshWebhookSecret?.secret ?? '';
     expect(secret).toMatch(/^whsec_/);
@@ -132,7 +170,15 @@ describe('several instances sharing Redis', { timeout: 60_000 }, () => {
     const values = await Promise.all(keys.map((key) => redis.command('GET', key)));
     const everything = [...keys, ...values.map(String)].join('\n');
     expect(keys.every((key) => key.startsWith('fbgw:'))).toBe(true);
-    for (const forbidden of [DEMO_API_KEY, OTHER_KEY, secret, 'whsec_', 'sk_']) {
+    for (const forbidden of [
+      DEMO_API_KEY,
+      OTHER_KEY,
+      secret,
+      'whsec_',
+      'sk_',
+      'Renamed',
+      'scale-out-update',
+    ]) {
       expect(everything).not.toContain(forbidden);
     }
   });

@@ -269,3 +269,30 @@ describe('REDIS_URL', () => {
     }
   });
 });
+
+describe('SHARED_STATE_SECRET', () => {
+  it('is optional, and required with REDIS_URL in production, naming the variable', () => {
+    expect(loadConfig({}).sharedStateSecret).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).sharedStateSecret).toBeUndefined();
+    expect(() =>
+      loadConfig({
+        NODE_ENV: 'production',
+        FEATUREBASE_API_URL: 'https://do.featurebase.app',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+      }),
+    ).toThrow(/^SHARED_STATE_SECRET is required/);
+  });
+
+  it('must be 32 characters or more, and is never repeated in the message', () => {
+    const secret = 'a'.repeat(40);
+    expect(loadConfig({ SHARED_STATE_SECRET: secret }).sharedStateSecret).toBe(secret);
+    let message = '';
+    try {
+      loadConfig({ SHARED_STATE_SECRET: 'short-secret-value' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^SHARED_STATE_SECRET must be at least 32/);
+    expect(message).not.toContain('short-secret-value');
+  });
+});
