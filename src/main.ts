@@ -23,6 +23,7 @@ import {
   createUpstreamAgent,
   type ResilienceEvent,
 } from './upstream/index.ts';
+import { SharedRateLimits } from './upstream/resilience/shared-rate-limits.ts';
 
 type RefusalReason = Extract<ResilienceEvent, { type: 'rejected' }>['reason'];
 
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
     logger,
   );
 
+  const hash = stateHash(config, logger);
+
   const simulator = config.upstreamUrl
     ? undefined
     : await startSimulator({ host: '127.0.0.1', port: 0 });
@@ -93,6 +96,17 @@ async function main(): Promise<void> {
     totalTimeoutMs: config.upstreamTotalTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
     ...config.resilience,
+    // With Redis only: in one process the gate already knows all there is.
+    ...(config.redisUrl === undefined
+      ? {}
+      : {
+          sharedRateLimits: new SharedRateLimits({
+            state: shared.state,
+            hash,
+            now: Date.now,
+            maxKeys: 10_000,
+          }),
+        }),
     onAttempt: (event) => {
       metrics?.upstreamAttempt(event);
       logger.debug({ upstream: event }, 'upstream attempt');
@@ -158,7 +172,7 @@ async function main(): Promise<void> {
     corsAllowLocalhost: simulator !== undefined,
     ...(tracing ? { tracer: tracing.operations } : {}),
     sharedState: shared.state,
-    stateHash: stateHash(config, logger),
+    stateHash: hash,
     rotationShareWindowMs: config.rotationShareWindowMs,
     // A rotation is never retried, so one attempt's time bounds it; the rest is the leader's
     // bookkeeping. A lease held longer only makes followers wait: it expires if its holder dies.

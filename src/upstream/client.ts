@@ -12,6 +12,7 @@ import {
 import type { JitterMode } from './request/retry.ts';
 import { SharedReads } from './request/shared-reads.ts';
 import { Resilience } from './resilience/resilience.ts';
+import type { SharedRateLimits } from './resilience/shared-rate-limits.ts';
 import type { ResilienceObserver, UpstreamHealth } from './resilience/types.ts';
 import { WebhooksResource } from './webhooks.ts';
 
@@ -40,6 +41,11 @@ export interface FeaturebaseClientOptions {
   onAttempt?: AttemptObserver;
   /** Called on breaker changes, refused calls and skipped retries (secret-free). Default: none. */
   onResilienceEvent?: ResilienceObserver;
+  /**
+   * What Featurebase says of a key's rate limit, shared with other instances through the shared
+   * state (src/upstream/resilience/shared-rate-limits.ts). Default: none.
+   */
+  sharedRateLimits?: SharedRateLimits;
   /** The breaker opens when at least this share of the calls in its window failed. Default `0.5`. */
   breakerFailureRatio?: number;
   /** ...and only once its window holds at least this many calls (failed or not). Default `10`. */
@@ -211,6 +217,7 @@ export function createFeaturebaseClient(options: FeaturebaseClientOptions): Feat
     acceptedKeyTtlMs: option('acceptedKeyTtlMs'),
     now: options.now ?? Date.now,
     onEvent: options.onResilienceEvent,
+    sharedRateLimits: options.sharedRateLimits,
   });
   const send = createRequestFunction({
     baseUrl: options.baseUrl,

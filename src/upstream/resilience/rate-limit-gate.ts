@@ -87,6 +87,19 @@ export class RateLimitGate {
     return waitMs;
   }
 
+  /**
+   * Holds the key back until `untilMs` (another instance's news), unless it already is for
+   * longer. The gate's cap on a wait applies.
+   */
+  closeUntil(key: string, untilMs: number): void {
+    if (this.#options.maxKeys === 0) return;
+    const capped = Math.min(untilMs, this.#options.now() + this.#options.maxWaitMs);
+    const known = this.#closedUntil.get(key);
+    if (known !== undefined && known >= capped) return;
+    if (known === undefined) this.#makeRoom();
+    this.#closedUntil.set(key, capped);
+  }
+
   /** Whether this answer would hold its key back (so whether its key needs hashing at all). */
   wouldHold(answer: RateLimitAnswer): boolean {
     return this.#options.maxKeys > 0 && this.#waitFrom(answer) !== undefined;

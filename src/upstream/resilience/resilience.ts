@@ -174,6 +174,12 @@ export class Resilience {
   ): Promise<T> {
     // An HMAC per call (~1 µs): keys are looked up only by their hash, never stored.
     const keyId = this.#gate.keyFor(caller.apiKey);
+    const shared = this.#config.sharedRateLimits;
+    const news = shared?.lookUp(caller.apiKey, keyId);
+    if (news) {
+      const until = await news;
+      if (until !== undefined) this.#gate.closeUntil(keyId, until);
+    }
     this.#admit(keyId, scope);
     this.#refuseWhileOpen(scope);
     const verdict = this.#verdicts.admit(keyId, maxWaitMs, caller.signal);
@@ -196,6 +202,7 @@ export class Resilience {
       answered: (status) => {
         if (!isRejectionStatus(status)) admission.settle(status);
       },
+      ...(shared ? { heldUntil: (untilMs: number) => shared.publish(caller.apiKey, untilMs) } : {}),
     };
     let status: number | undefined;
     try {
@@ -249,6 +256,7 @@ export class Resilience {
   observe(tenant: Tenant, scope: CallScope, answer: RateLimitAnswer & { status: number }): void {
     const waitMs = this.#gate.observe(tenant.keyId, answer);
     if (waitMs === undefined) return;
+    tenant.heldUntil?.(this.#config.now() + waitMs);
     const waitSeconds = Math.ceil(waitMs / 1000);
     this.#emit({ type: 'rate-limit-noted', status: answer.status, waitSeconds, ...scope });
   }

@@ -4,6 +4,7 @@
  */
 
 import type { HttpMethod } from '../request/retry.ts';
+import type { SharedRateLimits } from './shared-rate-limits.ts';
 
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
 
@@ -27,6 +28,8 @@ export interface Tenant {
   partition: string;
   /** Told each answer's status: the first one tells what Featurebase thinks of the key. */
   answered(status: number): void;
+  /** Tells other instances the key is held back until then (shared rate limits only). */
+  heldUntil?(untilMs: number): void;
 }
 
 /** What `Resilience.run` needs to know of the caller. */
@@ -99,4 +102,9 @@ export interface ResilienceConfig {
   /** Milliseconds since the epoch, for the gate and the budget (cockatiel reads `Date.now`). */
   now: () => number;
   onEvent?: ResilienceObserver | undefined;
+  /**
+   * What Featurebase says of a key's rate limit, shared with other instances
+   * (src/upstream/resilience/shared-rate-limits.ts). Default: this instance's gate only.
+   */
+  sharedRateLimits?: SharedRateLimits | undefined;
 }
