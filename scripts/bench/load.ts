@@ -70,7 +70,8 @@ function roundRobin(requests: readonly HttpRequest[]): autocannon.Request[] {
   ];
 }
 
-function run(
+/** One autocannon run against `url`, the requests taken in turn by every connection. */
+export function run(
   url: string,
   requests: readonly HttpRequest[],
   verify: (body: string) => boolean,

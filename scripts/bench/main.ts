@@ -57,6 +57,7 @@ import {
   source,
   writeReport,
 } from './report.ts';
+import { scaleOutBench } from './scale-out.ts';
 import { SCENARIOS, type Target } from './scenarios.ts';
 import { soak } from './soak.ts';
 import { type StartedGateway, startBaseline, startGateway, startUpstream } from './targets.ts';
@@ -85,6 +86,7 @@ async function main(): Promise<number> {
   }
   installCleanupHandlers();
   if (options.hostile) return hostileBench(options, buildGateway);
+  if (options.scaleOut) return scaleOutBench(options, buildGateway);
 
   const startedAt = new Date().toISOString();
   const warnings: string[] = [];

@@ -41,6 +41,8 @@ export interface BenchOptions {
   gatewayNodeFlags: string[] | undefined;
   /** Hostile mode (scripts/bench/hostile.ts) instead of the scenarios. */
   hostile: boolean;
+  /** Scale-out mode (scripts/bench/scale-out.ts): rotations through 1 and 3 instances. */
+  scaleOut: boolean;
   /** Seconds per attack phase. */
   hostileSeconds: number;
   /** Seconds of the quiet phase (the tenant alone) that comes first. */
@@ -76,6 +78,11 @@ export const USAGE = `npm run bench -- [options]
   --node-flags="<f…>" the gateway's Node flags, e.g. heap sizes; "" for none
                        (BENCH_NODE_FLAGS, built: those of npm run start:prod)
   --help
+
+Scale-out (BENCHMARKS.md, "Several instances"):
+  --scale-out          rotations (a) through one gateway without Redis, then through three
+                       sharing a redis-server on a free port (Debian's package): req/s, p50/p99
+                       and upstream calls per rotation; JSON in bench-results/scale-out-*.json
 
 Hostile load (BENCHMARKS.md, "Hostile load"; attack sizes: scripts/bench/hostile-attacks.ts):
   --hostile            attackers beside one well-behaved tenant, instead of the scenarios: a
@@ -132,6 +139,7 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
       gateway: { type: 'string' },
       'node-flags': { type: 'string' },
       hostile: { type: 'boolean' },
+      'scale-out': { type: 'boolean' },
       'hostile-seconds': { type: 'string' },
       'hostile-quiet-seconds': { type: 'string' },
       'hostile-attacks': { type: 'string' },
@@ -184,6 +192,7 @@ export function parseOptions(argv: readonly string[], env = process.env): BenchO
     gatewayBuild: gatewayBuild(values.gateway ?? env['BENCH_GATEWAY'] ?? 'built'),
     gatewayNodeFlags: nodeFlags(values['node-flags'] ?? env['BENCH_NODE_FLAGS']),
     hostile,
+    scaleOut: values['scale-out'] ?? false,
     hostileSeconds: whole(
       'hostile-seconds',
       values['hostile-seconds'] ?? env['BENCH_HOSTILE_SECONDS'],

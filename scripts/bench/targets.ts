@@ -52,7 +52,7 @@ export async function startBaseline(
 
 /** The gateway's configuration variables (src/config.ts): none is inherited from this shell. */
 const GATEWAY_SETTING =
-  /^(HOST|PORT|LOG_LEVEL|FEATUREBASE_|UPSTREAM_|GRAPHQL_|MAX_|MUTATIONS_PER_OPERATION|ENTITY_PAGES_PER_OPERATION|CORS_ORIGINS|SHUTDOWN_GRACE_MS)/;
+  /^(HOST|PORT|LOG_LEVEL|FEATUREBASE_|UPSTREAM_|GRAPHQL_|MAX_|MUTATIONS_PER_OPERATION|ENTITY_PAGES_PER_OPERATION|CORS_ORIGINS|SHUTDOWN_GRACE_MS|REDIS_URL|SHARED_STATE_SECRET|ROTATION_SHARE_WINDOW_MS)/;
 
 export interface GatewayOptions {
   upstreamUrl: string;
@@ -65,6 +65,8 @@ export interface GatewayOptions {
   built: boolean;
   /** NODE_ENV for the gateway; undefined leaves it unset. */
   nodeEnv: string | undefined;
+  /** More of the gateway's variables (e.g. REDIS_URL for the scale-out bench). */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface StartedGateway extends Started {
@@ -92,6 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     PORT: '0',
     // Metrics on, as in production, on a free port (several gateways run side by side here).
     METRICS_PORT: '0',
+    ...options.env,
   });
   const child = new Child({
     name: 'gateway',
