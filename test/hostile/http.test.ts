@@ -849,6 +849,11 @@ describe('H16 CORS and invalid text', () => {
     };
     const allowed = await send(preflight(ADMIN));
     expect(allowed.headers.get('access-control-allow-origin')).toBe(ADMIN);
+    // What a frontend sends: its key, the version, and an Idempotency-Key on mutations.
+    const allowedHeaders = allowed.headers.get('access-control-allow-headers') ?? '';
+    for (const header of ['authorization', 'featurebase-version', 'idempotency-key']) {
+      expect(allowedHeaders.toLowerCase()).toContain(header);
+    }
     expect(allowed.headers.get('access-control-allow-credentials')).not.toBe('true');
     const allowedPost = await send(simplePost(ADMIN));
     expect(allowedPost.headers.get('access-control-allow-origin')).toBe(ADMIN);

@@ -48,6 +48,8 @@ export function corsOptions(allowedOrigins: readonly string[], allowLocalhost = 
         'authorization',
         'content-type',
         'featurebase-version',
+        // A frontend retrying a mutation it could not confirm (src/webhooks/idempotency.ts).
+        'idempotency-key',
         'x-request-id',
         CSRF_HEADER,
       ],
