@@ -63,7 +63,7 @@ import {
   visitWithTypeInfo,
 } from 'graphql';
 import { type LiteralLayout, layoutTextOf, literalLayoutOf } from './literal-layout.ts';
-import { ruleReading } from './query-shape.ts';
+import { everyRuleClassified, sameRules } from './query-shape.ts';
 import { BoundedTextCache, documentWeight, type TextCacheBounds } from './query-text-cache.ts';
 
 /**
@@ -198,7 +198,7 @@ export class LiteralTemplates {
   /** Whether templates may be made for this schema and rules: every rule classified. */
   #useGeneration(schema: GraphQLSchema, rules: readonly ValidationRule[]): boolean {
     if (schema === this.#schema && sameRules(rules, this.#rules)) return true;
-    if (!rules.every((rule) => ruleReading(rule) !== undefined)) return false;
+    if (!everyRuleClassified(rules)) return false;
     this.#schema = schema;
     this.#rules = [...rules];
     this.#layouts = this.#newLayouts();
@@ -214,12 +214,6 @@ export class LiteralTemplates {
       () => true,
     );
   }
-}
-
-function sameRules(a: readonly ValidationRule[], b: readonly ValidationRule[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
-  return true;
 }
 
 /**

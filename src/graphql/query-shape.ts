@@ -104,6 +104,25 @@ export function readsShapeOnly<T extends ValidationRule>(rule: T): T {
   return rule;
 }
 
+/**
+ * Whether verdicts reached with `previous` rules hold for `rules`: the same rules, by identity,
+ * in the same order. Caches of verdicts (by shape, by layout) start afresh otherwise.
+ */
+export function sameRules(
+  rules: readonly ValidationRule[],
+  previous: readonly ValidationRule[],
+): boolean {
+  if (rules.length !== previous.length) return false;
+  for (let index = 0; index < rules.length; index++)
+    if (rules[index] !== previous[index]) return false;
+  return true;
+}
+
+/** Whether every rule is classified: an unclassified one might read anything of a literal. */
+export function everyRuleClassified(rules: readonly ValidationRule[]): boolean {
+  return rules.every((rule) => classified.has(rule));
+}
+
 /** What the rule reads of string literals, or `undefined` when nobody classified it. */
 export function ruleReading(rule: ValidationRule): RuleReading | undefined {
   return classified.get(rule);

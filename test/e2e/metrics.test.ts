@@ -6,7 +6,7 @@
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from '../../src/simulator/index.ts';
-import { launch, stopAll, waitFor } from '../support/process.ts';
+import { launchGateway, stopAll } from '../support/process.ts';
 
 const upstream = await startSimulator({ host: '127.0.0.1', port: 0 });
 afterAll(() => upstream.close());
@@ -18,23 +18,8 @@ afterEach(async () => {
 const [id = ''] = SEED_WEBHOOK_IDS;
 const WRONG_KEY = 'sk_wrong_key_for_metrics_0001';
 
-async function startGateway(env: Record<string, string> = {}) {
-  const gateway = launch('src/main.ts', {
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    FEATUREBASE_API_URL: upstream.url,
-    ...env,
-  });
-  // Its log from the first line: the metrics listener is announced before the gateway's own.
-  let logged = '';
-  gateway.stdout?.on('data', (chunk: string) => {
-    logged += chunk;
-  });
-  const listening = waitFor(gateway.stdout, /gateway listening/);
-  const [, endpoint = ''] = await waitFor(gateway.stderr, /gateway: (http:\/\/\S+\/graphql)/);
-  await listening;
-  const metricsUrl = logged.match(/"url":"(http:\/\/[^"]+\/metrics)"/)?.[1];
-  return { endpoint, metricsUrl };
+function startGateway(env: Record<string, string> = {}) {
+  return launchGateway({ FEATUREBASE_API_URL: upstream.url, ...env });
 }
 
 async function graphql(endpoint: string, query: string, apiKey = DEMO_API_KEY): Promise<unknown> {

@@ -7,7 +7,7 @@
 
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_API_KEY, SEED_WEBHOOK_IDS, startSimulator } from '../../src/simulator/index.ts';
-import { launch, stopAll, waitFor } from '../support/process.ts';
+import { type LaunchedGateway, launchGateway, stopAll } from '../support/process.ts';
 import { startRedisServer } from '../support/redis-server.ts';
 
 const OTHER_KEY = 'sk_scale_out_second_key_0001';
@@ -21,28 +21,14 @@ const upstream = await startSimulator({
 });
 const redis = await startRedisServer();
 
-interface Instance {
-  endpoint: string;
-  metricsUrl: string;
-}
+type Instance = LaunchedGateway;
 
-async function startGateway(): Promise<Instance> {
-  const gateway = launch('src/main.ts', {
-    PORT: '0',
-    LOG_LEVEL: 'info',
+function startGateway(): Promise<Instance> {
+  return launchGateway({
     FEATUREBASE_API_URL: upstream.url,
     REDIS_URL: redis.url,
     SHARED_STATE_SECRET: 'scale-out test secret shared by every instance',
   });
-  let logged = '';
-  gateway.stdout?.on('data', (chunk: string) => {
-    logged += chunk;
-  });
-  const listening = waitFor(gateway.stdout, /gateway listening/);
-  const [, endpoint = ''] = await waitFor(gateway.stderr, /gateway: (http:\/\/\S+\/graphql)/);
-  await listening;
-  const metricsUrl = logged.match(/"url":"(http:\/\/[^"]+\/metrics)"/)?.[1] ?? '';
-  return { endpoint, metricsUrl };
 }
 
 const instances = await Promise.all([startGateway(), startGateway(), startGateway()]);
@@ -50,7 +36,7 @@ const endpoints = instances.map((instance) => instance.endpoint);
 
 /** One series of an instance's scrape (its labels in the exposition's order). */
 async function series(instance: Instance, name: string, labels = ''): Promise<number | undefined> {
-  const scrape = await (await fetch(instance.metricsUrl)).text();
+  const scrape = await (await fetch(instance.metricsUrl ?? '')).text();
   const line = scrape.split('\n').find((row) => row.startsWith(`${name}${labels} `));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }

@@ -19,9 +19,8 @@
  * server's preflight answer must send the OPTIONS itself.
  */
 
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { findSystemBinary } from './system-binary.ts';
 
 export interface BrowserSession {
   /** A page in a new context (no shared cookies or storage), with outside requests blocked. */
@@ -43,24 +42,17 @@ export interface BrowserOptions {
   timeoutMs?: number;
 }
 
-const INSTALL_HINT =
-  'Install it with `apt-get install chromium` (Debian), or set CHROMIUM_PATH to a Chromium binary.';
-
 /** CHROMIUM_PATH, else /usr/bin/chromium, else `chromium` on the PATH; throws naming the fix. */
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env['CHROMIUM_PATH']?.trim();
-  if (fromEnv) {
-    if (isExecutable(fromEnv)) return fromEnv;
-    throw new Error(`CHROMIUM_PATH=${fromEnv} is not an executable file. ${INSTALL_HINT}`);
-  }
-  if (isExecutable('/usr/bin/chromium')) return '/usr/bin/chromium';
-  try {
-    const found = execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-    if (found && isExecutable(found)) return found;
-  } catch {
-    // `which` exits non-zero when there is none.
-  }
-  throw new Error(`No Chromium found for the browser tests. ${INSTALL_HINT}`);
+  return findSystemBinary(
+    {
+      name: 'chromium',
+      variable: 'CHROMIUM_PATH',
+      debianPath: '/usr/bin/chromium',
+      neededBy: 'the browser tests',
+    },
+    env,
+  );
 }
 
 /** Whether a request to this URL may go out: loopback hosts, and data:/blob: (never a request). */
@@ -137,13 +129,4 @@ export async function openBrowser(options: BrowserOptions = {}): Promise<Browser
       await browser.close();
     },
   };
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

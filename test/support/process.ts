@@ -49,6 +49,33 @@ export function waitFor(
   });
 }
 
+/** A gateway process started by `launchGateway`. */
+export interface LaunchedGateway {
+  child: ChildProcess;
+  /** `http://127.0.0.1:<port>/graphql` */
+  endpoint: string;
+  /** Its Prometheus listener's URL, or `undefined` with `METRICS_PORT=off`. */
+  metricsUrl: string | undefined;
+}
+
+/**
+ * `src/main.ts` on a free port with these variables (at least `FEATUREBASE_API_URL`), once it
+ * says it listens. Its log is read from the first line: the metrics listener is announced
+ * before the gateway's own banner.
+ */
+export async function launchGateway(env: Record<string, string>): Promise<LaunchedGateway> {
+  const child = launch('src/main.ts', { PORT: '0', LOG_LEVEL: 'info', ...env });
+  let logged = '';
+  child.stdout?.on('data', (chunk: string) => {
+    logged += chunk;
+  });
+  const listening = waitFor(child.stdout, /gateway listening/);
+  const [, endpoint = ''] = await waitFor(child.stderr, /gateway: (http:\/\/\S+\/graphql)/);
+  await listening;
+  const metricsUrl = logged.match(/"url":"(http:\/\/[^"]+\/metrics)"/)?.[1];
+  return { child, endpoint, metricsUrl };
+}
+
 /** Sends SIGTERM (unless it already exited) and resolves with the exit code. */
 export async function stopProcess(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

@@ -14,10 +14,10 @@
  * a test can look at Redis without going through the code it tests.
  */
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { findSystemBinary } from './system-binary.ts';
 
 export interface RedisServer {
   /** `redis://127.0.0.1:<port>`. */
@@ -44,24 +44,17 @@ export interface RedisServer {
 
 export type RespValue = string | number | null | RespValue[] | Error;
 
-const INSTALL_HINT =
-  'Install it with `apt-get install redis-server` (Debian), or set REDIS_SERVER_PATH to a redis-server binary.';
-
 /** REDIS_SERVER_PATH, else /usr/bin/redis-server, else `redis-server` on the PATH. */
 export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env['REDIS_SERVER_PATH']?.trim();
-  if (fromEnv) {
-    if (isExecutable(fromEnv)) return fromEnv;
-    throw new Error(`REDIS_SERVER_PATH=${fromEnv} is not an executable file. ${INSTALL_HINT}`);
-  }
-  if (isExecutable('/usr/bin/redis-server')) return '/usr/bin/redis-server';
-  try {
-    const found = execFileSync('which', ['redis-server'], { encoding: 'utf8' }).trim();
-    if (found && isExecutable(found)) return found;
-  } catch {
-    // `which` exits non-zero when there is none.
-  }
-  throw new Error(`No redis-server found for the shared-state tests. ${INSTALL_HINT}`);
+  return findSystemBinary(
+    {
+      name: 'redis-server',
+      variable: 'REDIS_SERVER_PATH',
+      debianPath: '/usr/bin/redis-server',
+      neededBy: 'the shared-state tests',
+    },
+    env,
+  );
 }
 
 /**
@@ -277,14 +270,5 @@ function parse(buffer: Buffer, offset: number): { value: RespValue; next: number
     }
     default:
       throw new Error(`unexpected RESP type ${type}`);
-  }
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -46,7 +46,7 @@ import {
   validate,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { contentMatters, ruleReading, shapeKeyOf } from '../query-shape.ts';
+import { contentMatters, everyRuleClassified, sameRules, shapeKeyOf } from '../query-shape.ts';
 import { BoundedTextCache, type TextCacheBounds } from '../query-text-cache.ts';
 
 type ValidateFunction = typeof validate;
@@ -165,7 +165,7 @@ export class ShapeValidationCache {
    */
   #useGeneration(schema: GraphQLSchema, rules: readonly ValidationRule[]): boolean {
     if (schema === this.#schema && sameRules(rules, this.#rules)) return true;
-    if (!rules.every((rule) => ruleReading(rule) !== undefined)) return false;
+    if (!everyRuleClassified(rules)) return false;
     this.#schema = schema;
     this.#rules = [...rules];
     this.#verdicts = this.#newVerdicts();
@@ -175,12 +175,6 @@ export class ShapeValidationCache {
   #newVerdicts(): BoundedTextCache<Verdict> {
     return new BoundedTextCache<Verdict>(this.#bounds, (key) => key.length + ENTRY_OVERHEAD_BYTES);
   }
-}
-
-function sameRules(a: readonly ValidationRule[], b: readonly ValidationRule[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
-  return true;
 }
 
 /** The plugin, carrying its cache (for tests and diagnostics, which find it among Yoga's plugins). */
