@@ -116,6 +116,23 @@ describe('Idempotency-Key', () => {
     ).toBe(1);
   });
 
+  it('updates once: a repeat reads the webhook, and other input under the key is refused', async () => {
+    const key = newKey();
+    const update = (name: string) =>
+      harness.graphql(
+        'mutation ($id: ID!, $name: String!) { updateWebhook(id: $id, input: { name: $name }) { id name } }',
+        { id, name },
+        { 'idempotency-key': key },
+      );
+    const first = await update('Renamed once');
+    const again = await update('Renamed once');
+    expect(first.body.errors).toBeUndefined();
+    expect(again.body).toEqual(first.body);
+    const other = await update('Renamed twice');
+    expect(other.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(harness.simulator.countRequests({ method: 'PATCH' })).toBe(1);
+  });
+
   it('deletes once: a repeat gets the deletion again, not NOT_FOUND', async () => {
     const key = newKey();
     const remove = () =>
